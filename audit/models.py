@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+
+class ChainHead(models.Model):
+    """One row: the last seq and hash. Appends lock it, so the chain never forks under concurrent writers."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    seq = models.BigIntegerField("最新序号", default=0)
+    hash = models.CharField("最新哈希", max_length=64, default="0" * 64)
+
+    class Meta:
+        verbose_name = "链头"
+        verbose_name_plural = "链头"
+        constraints = [models.CheckConstraint(condition=models.Q(id=1), name="audit_chainhead_single_row")]
+
+
+class AuditEntry(models.Model):
+    """One link of the hash chain. Never updated or deleted (a PostgreSQL trigger refuses it)."""
+
+    seq = models.BigIntegerField("序号", primary_key=True)
+    at = models.DateTimeField("时间", db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="操作人", null=True, blank=True,
+        on_delete=models.DO_NOTHING, db_constraint=False, related_name="+",
+    )
+    actor_name = models.CharField("操作人名称", max_length=150, blank=True)
+    action = models.CharField("动作", max_length=64, db_index=True)
+    object_type = models.CharField("对象类型", max_length=64, blank=True)
+    object_id = models.CharField("对象", max_length=64, blank=True)
+    data = models.TextField("数据（规范 JSON）")
+    prev_hash = models.CharField("前一哈希", max_length=64)
+    hash = models.CharField("哈希", max_length=64, unique=True)
+
+    class Meta:
+        verbose_name = "审计记录"
+        verbose_name_plural = "审计记录"
+        ordering = ["seq"]
+        indexes = [models.Index(fields=["object_type", "object_id", "seq"], name="audit_object_idx")]
+        constraints = [models.CheckConstraint(condition=models.Q(seq__gt=0), name="audit_seq_positive")]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.action}"
+
+
+class Checkpoint(models.Model):
+    """(seq, hash, time) signed with the Ed25519 key from AUDIT_SIGNING_KEY."""
+
+    seq = models.BigIntegerField("序号", unique=True)
+    hash = models.CharField("哈希", max_length=64)
+    at = models.DateTimeField("签名时间")
+    signature = models.CharField("签名", max_length=128)
+    public_key = models.CharField("公钥", max_length=64)
+
+    class Meta:
+        verbose_name = "签名检查点"
+        verbose_name_plural = "签名检查点"
+        ordering = ["seq"]

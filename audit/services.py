@@ -1,0 +1,40 @@
+"""Appending to the audit chain. Every state-changing service calls `record` inside its own transaction."""
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from .chain import canonical_json, link_hash
+from .models import AuditEntry, ChainHead
+
+GENESIS = "0" * 64
+
+
+def _actor_fields(actor) -> tuple[int | None, str]:
+    if actor is None or not getattr(actor, "is_authenticated", False):
+        return None, (actor if isinstance(actor, str) else "系统")
+    person = getattr(actor, "person", None) if hasattr(actor, "person") else None
+    return actor.pk, (person.full_name if person else actor.get_username())
+
+
+def record(actor, action: str, obj: Any = None, data: dict | None = None, *, object_type: str = "") -> AuditEntry:
+    """Append one entry. Must run inside the caller's transaction so the entry and the change commit together."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("audit.record must be called inside transaction.atomic()")
+    head, _ = ChainHead.objects.select_for_update().get_or_create(id=1)
+    actor_id, actor_name = _actor_fields(actor)
+    if obj is not None and not object_type:
+        object_type = obj._meta.label_lower
+    object_id = "" if obj is None else str(getattr(obj, "pk", obj))
+    payload = canonical_json(data or {})
+    seq = head.seq + 1
+    at = timezone.now()
+    digest = link_hash(head.hash, seq, at, actor_id, actor_name, action, object_type, object_id, payload)
+    entry = AuditEntry.objects.create(
+        seq=seq, at=at, actor_id=actor_id, actor_name=actor_name[:150], action=action,
+        object_type=object_type, object_id=object_id, data=payload, prev_hash=head.hash, hash=digest,
+    )
+    ChainHead.objects.filter(id=1).update(seq=seq, hash=digest)
+    return entry

@@ -1,0 +1,25 @@
+import django_filters
+from django import forms
+
+from directory.models import Unit
+from telegrams.models import Precedence
+
+from .models import DeliveryState, RoutingEvent
+
+
+class HistoryFilter(django_filters.FilterSet):
+    unit = django_filters.ModelChoiceFilter(label="单位", field_name="delivery__unit", queryset=Unit.objects.all(),
+                                            empty_label="全部单位")
+    state = django_filters.ChoiceFilter(label="状态", field_name="to_state", choices=DeliveryState.choices,
+                                        empty_label="全部状态")
+    sender = django_filters.CharFilter(label="来电单位", field_name="telegram__sender_unit_name", lookup_expr="icontains")
+    precedence = django_filters.ChoiceFilter(label="等级", field_name="telegram__precedence",
+                                             choices=Precedence.choices, empty_label="全部等级")
+    date_from = django_filters.DateFilter(label="日期自", field_name="at", lookup_expr="date__gte",
+                                          widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = django_filters.DateFilter(label="至", field_name="at", lookup_expr="date__lte",
+                                        widget=forms.DateInput(attrs={"type": "date"}))
+
+    class Meta:
+        model = RoutingEvent
+        fields = ["unit", "state", "sender", "precedence", "date_from", "date_to"]

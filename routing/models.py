@@ -1,0 +1,122 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from vault import crypto
+
+
+class Role(models.TextChoices):
+    LEAD = "lead", "牵头"
+    ASSIST = "assist", "配合"
+    HANDLE = "handle", "办理"
+    READ = "read", "阅知"
+
+
+class DeliveryState(models.TextChoices):
+    PENDING = "pending", "待送达"
+    DELIVERED = "delivered", "待签收"
+    SIGNED = "signed", "办理中"
+    DONE = "done", "已办结"
+    READ = "read", "已阅"
+
+
+class OrderState(models.TextChoices):
+    PENDING = "pending", "待分送"
+    DONE = "done", "已分送"
+
+
+class RoutingOrder(models.Model):
+    """The outbox: written in the same transaction as the registration or 批示 that asks for routing.
+
+    The routes were parsed and confirmed (every unit resolved) when the order was written; the Celery task
+    turns them into deliveries. A sweeper re-sends orders still pending, so a lost message only delays.
+    """
+
+    telegram = models.ForeignKey("telegrams.Telegram", verbose_name="来电", on_delete=models.PROTECT, related_name="orders")
+    source = models.CharField("来源", max_length=16, choices=[("instruction", "批办"), ("annotation", "批示")])
+    text = models.TextField("指示原文")
+    routes = models.JSONField("分送单位", default=list)  # [{"unit_id": 1, "unit": "…", "role": "handle"}]
+    deadline = models.DateField("办结期限", null=True, blank=True)
+    urgent = models.BooleanField("特提", default=False)
+    state = models.CharField("状态", max_length=12, choices=OrderState.choices, default=OrderState.PENDING)
+    attempts = models.PositiveIntegerField("分送次数", default=0)
+    last_sent_at = models.DateTimeField("最近发送", null=True, blank=True)
+    last_error = models.TextField("最近错误", blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="发起人", on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    completed_at = models.DateTimeField("完成时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "分送指令"
+        verbose_name_plural = "分送指令"
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["state", "created_at"], name="routing_order_pending_idx")]
+
+
+class Delivery(models.Model):
+    telegram = models.ForeignKey("telegrams.Telegram", verbose_name="来电", on_delete=models.PROTECT, related_name="deliveries")
+    unit = models.ForeignKey("directory.Unit", verbose_name="单位", on_delete=models.PROTECT, related_name="deliveries")
+    order = models.ForeignKey(RoutingOrder, verbose_name="分送指令", on_delete=models.PROTECT, related_name="deliveries")
+    role = models.CharField("角色", max_length=8, choices=Role.choices)
+    state = models.CharField("状态", max_length=12, choices=DeliveryState.choices, default=DeliveryState.PENDING)
+    deadline = models.DateField("办结期限", null=True, blank=True)
+    precedence_rank = models.PositiveSmallIntegerField("等级顺序", default=3)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    delivered_at = models.DateTimeField("送达时间", null=True, blank=True)
+    signed_at = models.DateTimeField("签收时间", null=True, blank=True)
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="签收人", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    done_at = models.DateTimeField("办结时间", null=True, blank=True)
+    done_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="办结人", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    result_enc = models.TextField("办理结果（密文）", blank=True, editable=False)
+
+    class Meta:
+        verbose_name = "分送"
+        verbose_name_plural = "分送"
+        ordering = ["precedence_rank", "deadline", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["telegram", "unit"], name="delivery_one_per_unit"),
+            models.CheckConstraint(
+                condition=~Q(state="done") | Q(done_at__isnull=False), name="delivery_done_has_time"
+            ),
+        ]
+        indexes = [models.Index(fields=["unit", "state", "precedence_rank", "deadline"], name="delivery_inbox_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.telegram_id}→{self.unit_id}"
+
+    @property
+    def result(self) -> str:
+        return crypto.open_text(self.result_enc, crypto.aad_for("delivery", self.pk, "result"))
+
+    def set_result(self, text: str) -> None:
+        self.result_enc = crypto.seal_text(text, crypto.aad_for("delivery", self.pk, "result")) if text else ""
+
+
+class RoutingEvent(models.Model):
+    """Every state change of an order or a delivery: who, when, from → to, note."""
+
+    telegram = models.ForeignKey("telegrams.Telegram", verbose_name="来电", on_delete=models.PROTECT, related_name="routing_events")
+    delivery = models.ForeignKey(
+        Delivery, verbose_name="分送", null=True, blank=True, on_delete=models.PROTECT, related_name="events"
+    )
+    order = models.ForeignKey(
+        RoutingOrder, verbose_name="分送指令", null=True, blank=True, on_delete=models.PROTECT, related_name="events"
+    )
+    at = models.DateTimeField("时间", auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="操作人", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    from_state = models.CharField("原状态", max_length=12, blank=True)
+    to_state = models.CharField("新状态", max_length=12)
+    note = models.CharField("说明", max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = "流转记录"
+        verbose_name_plural = "流转记录"
+        ordering = ["at", "id"]

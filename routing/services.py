@@ -1,0 +1,267 @@
+"""Routing state changes: orders (outbox), deliveries, sign/done/read. Each writes its events and audit entry
+in the same transaction as the change."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from audit.services import record
+from directory.models import Unit
+from telegrams.models import State, Telegram
+
+from .models import Delivery, DeliveryState, OrderState, Role, RoutingEvent, RoutingOrder
+
+log = logging.getLogger(__name__)
+
+ROLE_STRENGTH = {Role.LEAD: 3, Role.HANDLE: 2, Role.ASSIST: 1, Role.READ: 0}
+
+
+class RoutingError(Exception):
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+@dataclass
+class RoutingPlan:
+    """What an instruction resolved to against the directory; routes carry unit ids so the worker needs no
+    second parse and routes exactly what the clerk or leader saw and confirmed."""
+
+    routes: list[dict] = field(default_factory=list)  # {"unit_id", "unit", "role"}
+    deadline: date | None = None
+    archive: bool = False
+    unknown: list[str] = field(default_factory=list)
+    suggestions: dict[str, list[str]] = field(default_factory=dict)
+    needs_instruction: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.unknown
+
+    def unknown_message(self) -> str:
+        parts = []
+        for name in self.unknown:
+            hint = self.suggestions.get(name)
+            parts.append(f"{name}（您是否要找：{'、'.join(hint)}）" if hint else name)
+        return "未找到单位：" + "；".join(parts) + "。请修改批办内容或先在机构目录中添加该单位。"
+
+
+def plan_for(text: str, *, received_on: date | None = None) -> RoutingPlan:
+    """Parse a 批办/批示 text against the directory in the database."""
+    from .instructions import Directory, InstructionError, parse
+
+    directory = Directory.from_db()
+    try:
+        parsed = parse(text, directory, received_on=received_on)
+    except InstructionError as exc:
+        raise RoutingError(str(exc), "instruction") from exc
+    ids = dict(Unit.objects.filter(name__in=[r.unit for r in parsed.routes]).values_list("name", "id"))
+    return RoutingPlan(
+        routes=[{"unit_id": ids[r.unit], "unit": r.unit, "role": r.role} for r in parsed.routes if r.unit in ids],
+        deadline=parsed.deadline,
+        archive=parsed.archive,
+        unknown=list(parsed.unknown),
+        suggestions={n: directory.suggest(n) for n in parsed.unknown},
+        needs_instruction=list(getattr(parsed, "needs_instruction", [])),
+    )
+
+
+def default_deadline(telegram: Telegram) -> date:
+    days = settings.DEADLINE_DAYS.get(telegram.precedence, 10)
+    return timezone.localdate(telegram.received_at) + timedelta(days=days)
+
+
+def dispatch(order: RoutingOrder) -> None:
+    """Send the order to a worker once the current transaction commits. A failed send is only logged:
+    the sweeper re-sends every pending order, so nothing is lost."""
+    order_id, urgent = order.pk, order.urgent
+
+    def send() -> None:
+        from .tasks import route_order
+
+        try:
+            route_order.apply_async(
+                args=[order_id], queue="urgent" if urgent else "default", priority=9 if urgent else 0,
+                retry=True, retry_policy={"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5},
+            )
+        except Exception:  # broker down: the sweeper will pick the order up
+            log.warning("routing order %s not sent; the sweeper will re-send it", order_id, exc_info=True)
+
+    transaction.on_commit(send)
+
+
+def create_order(telegram: Telegram, *, source: str, text: str, routes: RoutingPlan, actor) -> RoutingOrder | None:
+    """Write the outbox row for a confirmed plan (every unit resolved). Archive-only plans file the telegram."""
+    assert transaction.get_connection().in_atomic_block
+    if not routes.ok:
+        raise RoutingError(routes.unknown_message(), "instruction")
+    if routes.archive and not routes.routes:
+        Telegram.objects.filter(pk=telegram.pk).update(state=State.ARCHIVED)
+        record(actor, "telegram.archive", telegram, {"text": text})
+        return None
+    if not routes.routes:
+        return None
+    order = RoutingOrder.objects.create(
+        telegram=telegram, source=source, text=text, routes=routes.routes,
+        deadline=routes.deadline, urgent=telegram.is_urgent, created_by=actor,
+    )
+    RoutingEvent.objects.create(telegram=telegram, order=order, actor=actor, to_state=OrderState.PENDING,
+                                note=f"{order.get_source_display()}：{text[:200]}")
+    if telegram.state == State.REGISTERED:
+        Telegram.objects.filter(pk=telegram.pk).update(state=State.INSTRUCTED)
+    record(actor, "routing.order", order, {
+        "telegram": telegram.receipt_no, "source": source, "text": text,
+        "routes": [{"unit": r["unit"], "role": r["role"]} for r in routes.routes],
+        "deadline": routes.deadline.isoformat() if routes.deadline else None,
+    })
+    dispatch(order)
+    return order
+
+
+def route(order_id: int) -> int:
+    """The worker's job: one Delivery per (telegram, unit). Idempotent: a second run, or a run of an order
+    whose deliveries partly exist, creates nothing twice (unique constraint + the order's state)."""
+    with transaction.atomic():
+        order = RoutingOrder.objects.select_for_update().select_related("telegram").filter(pk=order_id).first()
+        if order is None or order.state == OrderState.DONE:
+            return 0
+        telegram = order.telegram
+        now = timezone.now()
+        deadline = order.deadline or default_deadline(telegram)
+        existing = {d.unit_id: d for d in Delivery.objects.filter(telegram=telegram)}
+        created = []
+        for r in order.routes:
+            current = existing.get(r["unit_id"])
+            if current is not None:
+                # Already delivered by an earlier order: a stronger role wins, the state stays.
+                if ROLE_STRENGTH[Role(r["role"])] > ROLE_STRENGTH[Role(current.role)]:
+                    Delivery.objects.filter(pk=current.pk).update(role=r["role"])
+                continue
+            created.append(Delivery(
+                telegram=telegram, unit_id=r["unit_id"], order=order, role=r["role"],
+                state=DeliveryState.DELIVERED, deadline=None if r["role"] == Role.READ else deadline,
+                precedence_rank=telegram.precedence_rank, delivered_at=now,
+            ))
+        Delivery.objects.bulk_create(created)
+        created = list(Delivery.objects.filter(order=order, telegram=telegram).select_related("unit"))
+        RoutingEvent.objects.bulk_create([
+            RoutingEvent(telegram=telegram, delivery=d, order=order, from_state=DeliveryState.PENDING,
+                         to_state=DeliveryState.DELIVERED, note=f"送达{d.unit.name}（{d.get_role_display()}）")
+            for d in created
+        ] + [RoutingEvent(telegram=telegram, order=order, from_state=OrderState.PENDING,
+                          to_state=OrderState.DONE, note=f"分送{len(created)}个单位")])
+        order.state = OrderState.DONE
+        order.completed_at = now
+        order.attempts += 1
+        order.save(update_fields=["state", "completed_at", "attempts"])
+        record(None, "routing.delivered", order, {
+            "telegram": telegram.receipt_no,
+            "deliveries": [{"unit": d.unit.name, "role": d.role, "deadline": d.deadline.isoformat() if d.deadline else None}
+                           for d in created],
+        })
+        sync_telegram_state(telegram)
+    return len(created)
+
+
+def pending_orders_to_resend(limit: int = 200) -> list[int]:
+    """Claim pending orders older than the grace period (SKIP LOCKED on PostgreSQL, so two sweepers never
+    claim the same order) and mark them sent; the caller dispatches them after commit."""
+    cutoff = timezone.now() - timedelta(seconds=settings.ROUTING_SWEEP_GRACE)
+    with transaction.atomic():
+        qs = (RoutingOrder.objects.select_for_update(skip_locked=True)
+              .filter(state=OrderState.PENDING, created_at__lt=cutoff)
+              .filter(Q(last_sent_at__isnull=True) | Q(last_sent_at__lt=cutoff))
+              .order_by("-urgent", "created_at")[:limit])
+        orders = list(qs)
+        now = timezone.now()
+        for order in orders:
+            order.last_sent_at = now
+            dispatch(order)
+        RoutingOrder.objects.bulk_update(orders, ["last_sent_at"])
+    return [o.pk for o in orders]
+
+
+def sync_telegram_state(telegram: Telegram) -> None:
+    """The telegram's state follows its deliveries: 已批办 → 办理中 → 已办结."""
+    if telegram.state in (State.VOID, State.ARCHIVED):
+        return
+    states = list(Delivery.objects.filter(telegram=telegram).exclude(role=Role.READ).values_list("state", flat=True))
+    all_states = states or list(Delivery.objects.filter(telegram=telegram).values_list("state", flat=True))
+    if not all_states:
+        return
+    if states and all(s == DeliveryState.DONE for s in states):
+        new = State.DONE
+    elif not states and all(s == DeliveryState.READ for s in all_states):
+        new = State.DONE
+    elif any(s in (DeliveryState.SIGNED, DeliveryState.DONE, DeliveryState.READ) for s in all_states):
+        new = State.IN_PROGRESS
+    else:
+        new = State.INSTRUCTED
+    if telegram.state != State.DONE or new == State.DONE:
+        Telegram.objects.filter(pk=telegram.pk).update(state=new)
+        telegram.state = new
+
+
+def _change(delivery: Delivery, *, actor, to: str, note: str = "") -> None:
+    RoutingEvent.objects.create(telegram_id=delivery.telegram_id, delivery=delivery, actor=actor,
+                                from_state=delivery.state, to_state=to, note=note[:300])
+    delivery.state = to
+
+
+def sign(delivery: Delivery, *, actor) -> Delivery:
+    """签收: the unit acknowledges receipt (who, when). Read-only deliveries are marked 已阅 instead."""
+    with transaction.atomic():
+        delivery = Delivery.objects.select_for_update().select_related("telegram", "unit").get(pk=delivery.pk)
+        if delivery.state != DeliveryState.DELIVERED:
+            raise RoutingError("该来电已签收，无需重复签收。")
+        now = timezone.now()
+        delivery.signed_at, delivery.signed_by = now, actor
+        if delivery.role == Role.READ:
+            _change(delivery, actor=actor, to=DeliveryState.READ, note="签收并阅知")
+            delivery.done_at, delivery.done_by = now, actor
+        else:
+            _change(delivery, actor=actor, to=DeliveryState.SIGNED, note="签收")
+        delivery.save()
+        record(actor, "routing.sign", delivery, {
+            "telegram": delivery.telegram.receipt_no, "unit": delivery.unit.name, "state": delivery.state,
+        })
+        sync_telegram_state(delivery.telegram)
+    return delivery
+
+
+def complete(delivery: Delivery, *, actor, result: str, close: bool = False) -> Delivery:
+    """办结 with a result (required for handle/lead). A lead's 办结 closes the telegram when the assisting
+    units are done, or at once when the lead says so (`close`)."""
+    result = (result or "").strip()
+    with transaction.atomic():
+        delivery = Delivery.objects.select_for_update().select_related("telegram", "unit").get(pk=delivery.pk)
+        if delivery.state == DeliveryState.DELIVERED:
+            raise RoutingError("请先签收再办结。")
+        if delivery.state in (DeliveryState.DONE, DeliveryState.READ):
+            raise RoutingError("该来电已经办结。")
+        if delivery.role in (Role.LEAD, Role.HANDLE) and not result:
+            raise RoutingError("请填写办理结果。", "result")
+        if len(result) > 5000:
+            raise RoutingError("办理结果不能超过5000字。", "result")
+        delivery.set_result(result)
+        delivery.done_at, delivery.done_by = timezone.now(), actor
+        _change(delivery, actor=actor, to=DeliveryState.DONE, note="办结" + ("（牵头单位宣布办结）" if close else ""))
+        delivery.save()
+        record(actor, "routing.done", delivery, {
+            "telegram": delivery.telegram.receipt_no, "unit": delivery.unit.name, "close": close,
+        })
+        telegram = delivery.telegram
+        if close and delivery.role == Role.LEAD:
+            Telegram.objects.filter(pk=telegram.pk).update(state=State.DONE)
+            RoutingEvent.objects.create(telegram=telegram, delivery=delivery, actor=actor, from_state=telegram.state,
+                                        to_state=State.DONE, note="牵头单位宣布办结")
+        else:
+            sync_telegram_state(telegram)
+    return delivery

@@ -1,0 +1,44 @@
+from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import redirect
+from django.views.decorators.http import require_GET
+
+from directory import roles
+
+
+@login_required
+def home(request):
+    if roles.sees_register(request.user):
+        return redirect("telegrams:register")
+    return redirect("routing:inbox")
+
+
+@require_GET
+def healthz(request):
+    """200 only when the database and the Celery broker both answer."""
+    status = {}
+    try:
+        with connection.cursor() as cur:
+            cur.execute("SELECT 1")
+        status["database"] = "ok"
+    except Exception as exc:  # report, don't raise: this is a probe
+        status["database"] = f"error: {exc.__class__.__name__}"
+    try:
+        from telegram_office.celery import app
+
+        with app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+        status["broker"] = "ok"
+    except Exception as exc:
+        status["broker"] = f"error: {exc.__class__.__name__}"
+    ok = all(v == "ok" for v in status.values())
+    return JsonResponse(status, status=200 if ok else 503)
+
+
+
+
+def csrf_failure(request, reason=""):
+    from django.shortcuts import render
+
+    return render(request, "403_csrf.html", status=403)

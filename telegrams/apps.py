@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class TelegramsConfig(AppConfig):
+    name = "telegrams"
+    verbose_name = "收文登记"

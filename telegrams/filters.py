@@ -1,0 +1,31 @@
+import django_filters
+from django import forms
+from django.db.models import Q
+
+from .models import Precedence, State, Telegram
+
+
+class RegisterFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(label="搜索", method="search",
+                                  widget=forms.TextInput(attrs={"placeholder": "收文号、发电字号或标题"}))
+    precedence = django_filters.ChoiceFilter(label="等级", choices=Precedence.choices, empty_label="全部等级")
+    sender = django_filters.CharFilter(label="来电单位", field_name="sender_unit_name", lookup_expr="icontains")
+    state = django_filters.ChoiceFilter(label="状态", choices=State.choices, empty_label="全部状态")
+    date_from = django_filters.DateFilter(label="收报日期自", field_name="received_at", lookup_expr="date__gte",
+                                          widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = django_filters.DateFilter(label="至", field_name="received_at", lookup_expr="date__lte",
+                                        widget=forms.DateInput(attrs={"type": "date"}))
+
+    class Meta:
+        model = Telegram
+        fields = ["q", "precedence", "sender", "state", "date_from", "date_to"]
+
+    def search(self, queryset, name, value):
+        value = value.strip()[:100]
+        if not value:
+            return queryset
+        # icontains on PostgreSQL is served by the pg_trgm GIN indexes (see migration 0002).
+        doc = value.replace("[", "〔").replace("]", "〕").replace("［", "〔").replace("］", "〕")
+        return queryset.filter(
+            Q(receipt_no__icontains=value) | Q(sender_doc_no__icontains=doc) | Q(title__icontains=value)
+        )

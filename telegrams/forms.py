@@ -1,0 +1,147 @@
+"""The clerk's registration and correction forms. Messages are Chinese; validation of business rules
+(numbering, duplicates, routing) happens in services, which raise errors the views put back on the form."""
+from __future__ import annotations
+
+import re
+
+from django import forms
+from django.conf import settings
+from django.utils import timezone
+
+from .models import Precedence
+from .services import ScanUpload
+
+LIST_SPLIT = re.compile(r"[、，,；;\n]+")
+
+# Magic numbers: a scan is judged by its content, never by its name or the browser's claim.
+SCAN_SIGNATURES = (
+    (b"%PDF-", "application/pdf"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+)
+SCAN_MAX_FILES = 20
+
+
+def sniff_scan(head: bytes) -> str | None:
+    for magic, content_type in SCAN_SIGNATURES:
+        if head.startswith(magic):
+            return content_type
+    return None
+
+
+def split_names(text: str) -> list[str]:
+    return [p.strip() for p in LIST_SPLIT.split(text or "") if p.strip()]
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class ScanField(forms.FileField):
+    widget = MultipleFileInput
+
+    def clean(self, data, initial=None):
+        files = data if isinstance(data, (list, tuple)) else ([data] if data else [])
+        if len(files) > SCAN_MAX_FILES:
+            raise forms.ValidationError(f"一次最多上传{SCAN_MAX_FILES}个扫描件。")
+        uploads = []
+        for f in files:
+            name = re.sub(r"[\\/\x00-\x1f]", "_", f.name or "scan")[-200:]
+            if f.size > settings.SCAN_MAX_BYTES:
+                raise forms.ValidationError(
+                    f"扫描件“{name}”超过{settings.SCAN_MAX_BYTES // (1024 * 1024)}MB，请压缩后再上传。"
+                )
+            content = f.read()
+            content_type = sniff_scan(content[:16])
+            if content_type is None:
+                raise forms.ValidationError(f"扫描件“{name}”不是PDF、JPEG或PNG文件（按文件内容判断）。")
+            uploads.append(ScanUpload(filename=name, content_type=content_type, content=content))
+        return uploads
+
+
+class TelegramForm(forms.Form):
+    receipt_no = forms.CharField(label="收文号", max_length=64, required=False,
+                                 help_text="留空则保存时自动编号；仅在补录纸质已编号来电时填写。")
+    sender_unit_name = forms.CharField(label="来电单位", max_length=100)
+    precedence = forms.ChoiceField(label="等级", choices=Precedence.choices,
+                                   error_messages={"invalid_choice": "等级只能是特提、特急、加急或平急。"})
+    classification = forms.ChoiceField(label="类别", choices=[("明电", "明电"), ("密电", "密电")], initial="明电")
+    received_at = forms.DateTimeField(label="收报时间", input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"],
+                                      widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"))
+    title = forms.CharField(label="标题", max_length=300)
+    sending_unit = forms.CharField(label="发电单位", max_length=100, required=False)
+    issuer = forms.CharField(label="签发人", max_length=50, required=False)
+    sender_doc_no = forms.CharField(label="发电字号", max_length=64, required=False,
+                                    help_text="如 工发电〔2020〕7号，〔〕[]［］均可")
+    addressees = forms.CharField(label="主送", required=False, max_length=2000,
+                                 widget=forms.Textarea(attrs={"rows": 2}), help_text="多个单位用顿号或逗号分隔")
+    cc = forms.CharField(label="抄送", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+    pages = forms.IntegerField(label="页数", required=False, min_value=1, max_value=9999)
+    copies = forms.IntegerField(label="份数", required=False, min_value=1, max_value=9999)
+    signatory = forms.CharField(label="署名", max_length=100, required=False)
+    signed_on = forms.DateField(label="成文日期", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    body = forms.CharField(label="正文", required=False, max_length=200_000, widget=forms.Textarea(attrs={"rows": 12}))
+    instruction = forms.CharField(label="批办", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}),
+                                  help_text="如“送：自治区总工会。”；留空则送领导批示")
+    proposal = forms.CharField(label="拟办意见", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+    scans = ScanField(label="扫描件", required=False, help_text="PDF、JPEG 或 PNG，可多选")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["title"].error_messages["required"] = "标题不能为空。"
+        self.fields["sender_unit_name"].error_messages["required"] = "请填写来电单位。"
+        self.fields["received_at"].error_messages.update(required="请填写收报时间。", invalid="收报时间格式不正确。")
+        self.fields["precedence"].error_messages["required"] = "请选择等级。"
+        self.fields["sender_unit_name"].widget.attrs["list"] = "unit-names"
+
+    def clean_classification(self):
+        value = self.cleaned_data["classification"]
+        if value != "明电":
+            raise forms.ValidationError("密电等涉密电报不得在本系统登记，请按密件渠道处理。")
+        return value
+
+    def clean_received_at(self):
+        value = self.cleaned_data["received_at"]
+        if value > timezone.now() + timezone.timedelta(minutes=1):
+            raise forms.ValidationError("收报时间不能晚于当前时间。")
+        if value.year < 1949:
+            raise forms.ValidationError("收报时间不正确。")
+        return value
+
+    def clean_title(self):
+        value = self.cleaned_data["title"].strip()
+        if not value:
+            raise forms.ValidationError("标题不能为空。")
+        return value
+
+    def clean_addressees(self):
+        return split_names(self.cleaned_data["addressees"])
+
+    def clean_cc(self):
+        return split_names(self.cleaned_data["cc"])
+
+
+class CorrectionForm(forms.Form):
+    sender_unit_name = TelegramForm.base_fields["sender_unit_name"]
+    precedence = TelegramForm.base_fields["precedence"]
+    received_at = TelegramForm.base_fields["received_at"]
+    title = TelegramForm.base_fields["title"]
+    sending_unit = TelegramForm.base_fields["sending_unit"]
+    issuer = TelegramForm.base_fields["issuer"]
+    sender_doc_no = TelegramForm.base_fields["sender_doc_no"]
+    addressees = TelegramForm.base_fields["addressees"]
+    cc = TelegramForm.base_fields["cc"]
+    pages = TelegramForm.base_fields["pages"]
+    copies = TelegramForm.base_fields["copies"]
+    signatory = TelegramForm.base_fields["signatory"]
+    signed_on = TelegramForm.base_fields["signed_on"]
+    reason = forms.CharField(label="更正原因", max_length=200, error_messages={"required": "请填写更正原因。"})
+
+    clean_received_at = TelegramForm.clean_received_at
+    clean_title = TelegramForm.clean_title
+    clean_addressees = TelegramForm.clean_addressees
+    clean_cc = TelegramForm.clean_cc
+
+
+class VoidForm(forms.Form):
+    reason = forms.CharField(label="作废原因", max_length=200, error_messages={"required": "请填写作废原因。"})

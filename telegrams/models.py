@@ -1,0 +1,167 @@
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from vault import crypto
+
+
+class Precedence(models.TextChoices):
+    TETI = "特提", "特提"
+    TEJI = "特急", "特急"
+    JIAJI = "加急", "加急"
+    PINGJI = "平急", "平急"
+
+
+PRECEDENCE_RANK = {Precedence.TETI: 0, Precedence.TEJI: 1, Precedence.JIAJI: 2, Precedence.PINGJI: 3}
+
+
+class State(models.TextChoices):
+    REGISTERED = "registered", "已登记"
+    INSTRUCTED = "instructed", "已批办"
+    IN_PROGRESS = "in_progress", "办理中"
+    DONE = "done", "已办结"
+    ARCHIVED = "archived", "已归档"
+    VOID = "void", "已作废"
+
+
+class ReceiptCounter(models.Model):
+    """Per-year sequence for receipt numbers; its row is locked while a number is allocated (gapless)."""
+
+    year = models.PositiveSmallIntegerField("年度", primary_key=True)
+    last = models.PositiveIntegerField("已用至", default=0)
+
+    class Meta:
+        verbose_name = "收文号计数器"
+        verbose_name_plural = "收文号计数器"
+
+
+class Telegram(models.Model):
+    uid = models.UUIDField("标识", default=uuid.uuid4, unique=True, editable=False)
+    receipt_no = models.CharField("收文号", max_length=64, unique=True)
+    receipt_year = models.PositiveSmallIntegerField("收文年度")
+    receipt_seq = models.PositiveIntegerField("年度序号")
+    sender_unit_name = models.CharField("来电单位", max_length=100, db_index=True)
+    sender_unit = models.ForeignKey(
+        "directory.Unit", verbose_name="来电单位（目录）", null=True, blank=True,
+        on_delete=models.PROTECT, related_name="telegrams_sent",
+    )
+    precedence = models.CharField("等级", max_length=4, choices=Precedence.choices)
+    precedence_rank = models.PositiveSmallIntegerField("等级顺序", editable=False)
+    classification = models.CharField("类别", max_length=4, default="明电", editable=False)
+    received_at = models.DateTimeField("收报时间")
+    title = models.CharField("标题", max_length=300)
+    sending_unit = models.CharField("发电单位", max_length=100, blank=True)
+    issuer = models.CharField("签发人", max_length=50, blank=True)
+    sender_doc_no = models.CharField("发电字号", max_length=64, blank=True, db_index=True)
+    addressees = models.JSONField("主送", default=list, blank=True)
+    cc = models.JSONField("抄送", default=list, blank=True)
+    pages = models.PositiveSmallIntegerField("页数", null=True, blank=True)
+    copies = models.PositiveSmallIntegerField("份数", null=True, blank=True)
+    signatory = models.CharField("署名", max_length=100, blank=True)
+    signed_on = models.DateField("成文日期", null=True, blank=True)
+    body_enc = models.TextField("正文（密文）", blank=True, editable=False)
+    instruction = models.TextField("批办", blank=True)
+    proposal = models.TextField("拟办意见", blank=True)
+    state = models.CharField("状态", max_length=16, choices=State.choices, default=State.REGISTERED)
+    void_reason = models.CharField("作废原因", max_length=200, blank=True)
+    registered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="登记人", on_delete=models.PROTECT, related_name="+"
+    )
+    registered_at = models.DateTimeField("登记时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "来电"
+        verbose_name_plural = "来电"
+        ordering = ["-received_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["receipt_year", "receipt_seq"], name="telegram_unique_year_seq"),
+            # A duplicate receipt: the same sender number from the same sender (voided records don't count).
+            models.UniqueConstraint(
+                fields=["sender_unit_name", "sender_doc_no"],
+                condition=~Q(sender_doc_no="") & ~Q(state="void"),
+                name="telegram_unique_sender_doc_no",
+            ),
+            models.CheckConstraint(condition=Q(precedence__in=["特提", "特急", "加急", "平急"]), name="telegram_precedence_valid"),
+            models.CheckConstraint(condition=Q(classification="明电"), name="telegram_plain_only"),
+            models.CheckConstraint(condition=~Q(state="void") | ~Q(void_reason=""), name="telegram_void_has_reason"),
+        ]
+        indexes = [
+            models.Index(fields=["-received_at", "-id"], name="telegram_register_idx"),
+            models.Index(fields=["precedence", "-received_at"], name="telegram_prec_idx"),
+            models.Index(fields=["state", "-received_at"], name="telegram_state_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.receipt_no} {self.title}"
+
+    def save(self, *args, **kwargs):
+        self.precedence_rank = PRECEDENCE_RANK.get(self.precedence, 9)
+        super().save(*args, **kwargs)
+
+    # The body is only ever kept encrypted; the associated data binds it to this row.
+    @property
+    def body(self) -> str:
+        return crypto.open_text(self.body_enc, crypto.aad_for("telegram", self.uid, "body"))
+
+    def set_body(self, text: str) -> None:
+        self.body_enc = crypto.seal_text(text, crypto.aad_for("telegram", self.uid, "body")) if text else ""
+
+    @property
+    def is_void(self) -> bool:
+        return self.state == State.VOID
+
+    @property
+    def is_urgent(self) -> bool:
+        return self.precedence == Precedence.TETI
+
+
+class TelegramChange(models.Model):
+    """A correction of a header field: kept forever and shown on the telegram's page."""
+
+    telegram = models.ForeignKey(Telegram, verbose_name="来电", on_delete=models.PROTECT, related_name="changes")
+    at = models.DateTimeField("时间", auto_now_add=True)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="修改人", on_delete=models.PROTECT, related_name="+")
+    field = models.CharField("字段", max_length=32)
+    old = models.TextField("原值", blank=True)
+    new = models.TextField("新值", blank=True)
+    reason = models.CharField("原因", max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = "更正记录"
+        verbose_name_plural = "更正记录"
+        ordering = ["at", "id"]
+
+
+class Scan(models.Model):
+    """A scanned page (PDF/JPEG/PNG), stored encrypted on disk under SCAN_ROOT."""
+
+    uid = models.UUIDField("标识", default=uuid.uuid4, unique=True, editable=False)
+    telegram = models.ForeignKey(Telegram, verbose_name="来电", on_delete=models.PROTECT, related_name="scans")
+    filename = models.CharField("文件名", max_length=200)
+    content_type = models.CharField("类型", max_length=40)
+    size = models.PositiveIntegerField("大小")
+    sha256 = models.CharField("SHA-256", max_length=64)
+    key_id = models.CharField("密钥", max_length=32)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="上传人", on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField("上传时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "扫描件"
+        verbose_name_plural = "扫描件"
+        ordering = ["uploaded_at", "id"]
+
+    @property
+    def aad(self) -> bytes:
+        return crypto.aad_for("scan", self.uid, "content")
+
+    @property
+    def path(self):
+        return settings.SCAN_ROOT / f"{self.uid}.bin"
+
+    def read(self) -> bytes:
+        return crypto.open_sealed(self.path.read_bytes(), self.aad)

@@ -1,0 +1,52 @@
+"""Receipt numbers: {RECEIPT_PREFIX}[{year}]{n}号, n from 1 each year, unique and gapless."""
+from __future__ import annotations
+
+import re
+
+from django.conf import settings
+from django.db import transaction
+
+from .models import ReceiptCounter
+
+RECEIPT_RE = re.compile(r"^(?P<prefix>.*?)[\[［〔](?P<year>\d{4})[\]］〕](?P<seq>\d{1,7})号$")
+
+
+class NumberTaken(Exception):
+    pass
+
+
+def format_receipt_no(year: int, seq: int) -> str:
+    return f"{settings.RECEIPT_PREFIX}[{year}]{seq}号"
+
+
+def parse_receipt_no(text: str) -> tuple[str, int, int] | None:
+    m = RECEIPT_RE.match(text.strip().replace(" ", ""))
+    if not m:
+        return None
+    return m["prefix"], int(m["year"]), int(m["seq"])
+
+
+def allocate(year: int) -> tuple[int, str]:
+    """Take the next number of the year. Locks the year's counter row until the caller's transaction ends,
+    so concurrent clerks queue here and nobody skips or repeats a number; a rollback gives the number back."""
+    assert transaction.get_connection().in_atomic_block, "allocate() must run inside the registration transaction"
+    ReceiptCounter.objects.get_or_create(year=year)  # first of the year; unique PK settles a race
+    counter = ReceiptCounter.objects.select_for_update().get(year=year)
+    counter.last += 1
+    counter.save(update_fields=["last"])
+    return counter.last, format_receipt_no(year, counter.last)
+
+
+def claim(year: int, seq: int) -> str:
+    """Keep a number already written on paper; the year's counter moves past it (numbers below stay free)."""
+    from .models import Telegram
+
+    assert transaction.get_connection().in_atomic_block
+    ReceiptCounter.objects.get_or_create(year=year)
+    counter = ReceiptCounter.objects.select_for_update().get(year=year)
+    if Telegram.objects.filter(receipt_year=year, receipt_seq=seq).exists():
+        raise NumberTaken(format_receipt_no(year, seq))
+    if seq > counter.last:
+        counter.last = seq
+        counter.save(update_fields=["last"])
+    return format_receipt_no(year, seq)

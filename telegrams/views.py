@@ -1,0 +1,174 @@
+"""Clerk-facing views of the register. Thin: forms validate, services change state, access helpers scope."""
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from audit.services import record
+from directory import roles
+from directory.models import Unit
+
+from . import services
+from .access import role_required, telegram_for
+from .filters import RegisterFilter
+from .forms import CorrectionForm, TelegramForm, VoidForm
+from .models import Scan, Telegram
+
+PAGE_SIZE = 50
+
+
+def _unit_names() -> list[str]:
+    return list(Unit.objects.filter(active=True).values_list("name", flat=True))
+
+
+@role_required(roles.CLERK, roles.LEADER, roles.ADMIN)
+def register_list(request):
+    qs = Telegram.objects.only(
+        "id", "receipt_no", "precedence", "sender_unit_name", "title", "received_at", "state", "sender_doc_no"
+    )
+    f = RegisterFilter(request.GET, queryset=qs)
+    page = Paginator(f.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "telegrams/register.html", {
+        "filter": f, "page": page, "query": query.urlencode(),
+    })
+
+
+def _input_from(cleaned: dict) -> services.TelegramInput:
+    return services.TelegramInput(
+        sender_unit_name=cleaned["sender_unit_name"].strip(), precedence=cleaned["precedence"],
+        received_at=cleaned["received_at"], title=cleaned["title"], classification=cleaned["classification"],
+        sending_unit=cleaned["sending_unit"].strip(), issuer=cleaned["issuer"].strip(),
+        sender_doc_no=cleaned["sender_doc_no"], addressees=cleaned["addressees"], cc=cleaned["cc"],
+        pages=cleaned["pages"], copies=cleaned["copies"], signatory=cleaned["signatory"].strip(),
+        signed_on=cleaned["signed_on"], body=cleaned["body"], instruction=cleaned["instruction"],
+        proposal=cleaned["proposal"], receipt_no=cleaned["receipt_no"].strip(), scans=cleaned["scans"] or [],
+    )
+
+
+def register_from_form(form: TelegramForm, actor) -> Telegram | None:
+    """Resolve the 批办 against the directory (nothing saved while a unit is unknown), then register."""
+    from routing.services import RoutingError, plan_for
+
+    data = _input_from(form.cleaned_data)
+    plan = None
+    if data.instruction.strip():
+        try:
+            plan = plan_for(data.instruction, received_on=timezone.localdate(data.received_at))
+        except RoutingError as exc:
+            form.add_error("instruction", exc.message)
+            return None
+        if not plan.ok:
+            form.add_error("instruction", plan.unknown_message())
+            return None
+    try:
+        return services.register(data, actor=actor, routes=plan)
+    except services.RegistrationError as exc:
+        form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        return None
+
+
+@role_required(roles.CLERK)
+def register_create(request):
+    form = TelegramForm(request.POST or None, request.FILES or None,
+                        initial={"received_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M")})
+    if request.method == "POST" and form.is_valid():
+        telegram = register_from_form(form, request.user)
+        if telegram is not None:
+            messages.success(request, f"已登记，收文号 {telegram.receipt_no}")
+            return redirect("telegrams:detail", pk=telegram.pk)
+    return render(request, "telegrams/register_form.html", {"form": form, "unit_names": _unit_names()})
+
+
+@login_required
+def detail(request, pk: int):
+    telegram = telegram_for(request.user, pk)
+    body = services.read_body(telegram, actor=request.user)
+    deliveries = list(telegram.deliveries.select_related("unit", "signed_by__person", "done_by__person"))
+    events = list(telegram.routing_events.select_related("actor__person", "delivery__unit"))
+    return render(request, "telegrams/detail.html", {
+        "t": telegram, "body": body, "changes": telegram.changes.select_related("by__person"),
+        "scans": telegram.scans.all(), "deliveries": deliveries, "events": events,
+        "annotations": _annotations(telegram),
+        "can_edit": roles.is_clerk(request.user) and not telegram.is_void,
+        "void_form": VoidForm(),
+    })
+
+
+def _annotations(telegram):
+    try:
+        from annotations.models import Annotation
+    except ImportError:  # the annotations app is optional until the 批示 feature lands
+        return []
+    return Annotation.objects.filter(telegram=telegram).select_related("author__person")
+
+
+@role_required(roles.CLERK)
+def correct(request, pk: int):
+    telegram = telegram_for(request.user, pk)
+    initial = {
+        name: getattr(telegram, name) for name in services.HEADER_FIELDS
+    }
+    initial["addressees"] = "、".join(telegram.addressees)
+    initial["cc"] = "、".join(telegram.cc)
+    initial["received_at"] = timezone.localtime(telegram.received_at).strftime("%Y-%m-%dT%H:%M")
+    form = CorrectionForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        changes = {k: v for k, v in form.cleaned_data.items() if k != "reason"}
+        try:
+            made = services.correct(telegram, changes, actor=request.user, reason=form.cleaned_data["reason"])
+        except services.RegistrationError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(request, f"已更正{len(made)}项" if made else "没有修改任何内容")
+            return redirect("telegrams:detail", pk=telegram.pk)
+    return render(request, "telegrams/correct_form.html", {"form": form, "t": telegram, "unit_names": _unit_names()})
+
+
+@role_required(roles.CLERK)
+@require_POST
+def void(request, pk: int):
+    telegram = telegram_for(request.user, pk)
+    form = VoidForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "请填写作废原因。")
+        return redirect("telegrams:detail", pk=pk)
+    try:
+        services.void(telegram, actor=request.user, reason=form.cleaned_data["reason"])
+    except services.RegistrationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"{telegram.receipt_no} 已作废，收文号保留。")
+    return redirect("telegrams:detail", pk=pk)
+
+
+@login_required
+def scan_download(request, pk: int, scan_id: int):
+    telegram = telegram_for(request.user, pk)
+    try:
+        scan = telegram.scans.get(pk=scan_id)
+    except Scan.DoesNotExist:
+        from django.http import Http404
+
+        raise Http404("扫描件不存在")
+    content = scan.read()
+    with transaction.atomic():
+        record(request.user, "telegram.download_scan", scan,
+               {"telegram": telegram.receipt_no, "file": scan.filename, "sha256": scan.sha256})
+    response = HttpResponse(content, content_type=scan.content_type)
+    response["Content-Disposition"] = f"inline; filename*=UTF-8''{_quote(scan.filename)}"
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _quote(name: str) -> str:
+    from urllib.parse import quote
+
+    return quote(name, safe="")
