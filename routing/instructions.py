@@ -247,14 +247,15 @@ _UNIT_ENDINGS = (
     "企业", "大学", "学院", "医院",
     *"厅局委部办会院室署处科司所站队社馆组厂团联校市县区省州旗盟镇乡",
 )
-# Last characters of a qualifier glued in front of a directory key: 银川市|总工会, 市委|组织部, 中华全国|总工会.
-_QUALIFIER_ENDINGS = set("市县区省州旗盟镇乡国央党委团厅局部办会院室处司所中")
+# Words that may stand right before a unit name without being part of it (根据财政厅意见, 经财政厅审核).
+_PREPOSITIONS = ("按照", "根据", "依据", "针对", "关于", "经", "对", "向", "给", "为", "将", "把", "同", "按", "与")
 # Common instruction words that are never names, even when they end like one (部署, 开会) or stand in a list.
 _FILLERS = {
     "认真", "抓紧", "尽快", "及时", "妥善", "迅速", "速", "务必", "切实", "按要求", "按照要求", "按规定",
     "按有关规定", "结合实际", "做好", "抓好", "部署", "贯彻", "提出意见", "意见", "结果", "情况", "报结果",
     "工作", "相关工作", "有关工作", "有关事宜", "其", "此件", "此电", "该电", "来电", "全文", "开会", "会议",
-    "学习", "照办", "遵照", "参照", "执行", "贯彻执行", "为盼", "为要", "各", "有关", "相关",
+    "学习", "照办", "遵照", "参照", "执行", "贯彻执行", "为盼", "为要", "各", "有关", "相关", "按照", "根据",
+    "依据", "针对",
 }
 # Stripped from the end of free text: "张三同志" -> "张三", "财政厅、民政厅等" -> "".
 _NAME_SUFFIXES = ("主要负责同志", "负责同志", "同志们", "等同志", "同志", "等单位", "等部门", "等")
@@ -498,7 +499,10 @@ def _merge_coordinated_names(tokens: list[_Tok]) -> list[_Tok]:
 
 
 def _glues_left(name: _Tok) -> bool:
-    return name.text not in _FILLERS and (name.text[-1] in _QUALIFIER_ENDINGS or _ends_like_unit(name.text))
+    # Text written right before a directory key is almost always part of a longer name (银川|总工会,
+    # 市委|组织部): instruction words are tokens of their own, so only ordinary words and prepositions remain.
+    text = name.text
+    return _has_letters(text) and text not in _FILLERS and not text.endswith(_PREPOSITIONS)
 
 
 def _glues_right(name: _Tok) -> bool:

@@ -58,6 +58,8 @@ INSTALLED_APPS = [
     "audit",
     "telegrams",
     "routing",
+    "annotations",
+    "printing",
 ]
 
 MIDDLEWARE = [

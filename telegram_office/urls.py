@@ -13,5 +13,8 @@ urlpatterns = [
     path("accounts/", include("directory.urls")),
     path("telegrams/", include("telegrams.urls")),
     path("routing/", include("routing.urls")),
+    path("annotations/", include("annotations.urls")),
+    path("audit/", include("audit.urls")),
+    path("print/", include("printing.urls")),
     path("admin/", admin.site.urls),
 ]
