@@ -1,10 +1,19 @@
-"""The hash chain's arithmetic: canonical JSON and the link hash. Shared by append and verify."""
+"""The hash chain's arithmetic: canonical JSON and the link hash. Shared by append, verify and checkpoints.
+
+hash = SHA-256(prev_hash ‖ canonical_json({action, actor, actor_id, at, data, object_id, object_type, seq}))
+where `data` is itself the entry's canonical JSON text and `at` is UTC with microseconds
+("YYYY-MM-DDTHH:MM:SS.ffffffZ").
+"""
 from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+from json.encoder import encode_basestring
 from typing import Any
+
+_sha256 = hashlib.sha256
+# encode_basestring is the C string encoder json.dumps itself uses with ensure_ascii=False.
 
 
 def canonical_json(value: Any) -> str:
@@ -13,22 +22,45 @@ def canonical_json(value: Any) -> str:
 
 
 def at_text(at: datetime) -> str:
-    return at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # isoformat is C and ~5x faster than strftime; the text is the same ("%Y-%m-%dT%H:%M:%S.%fZ").
+    return at.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+
+
+def entry_text(
+    seq: int, at: datetime, actor_id: int | None, actor_name: str,
+    action: str, object_type: str, object_id: str, data: str,
+) -> str:
+    """canonical_json of the entry's fields, written out by hand (keys already in sorted order).
+
+    Equal to canonical_json({...}) for every input (tests/audit/test_chain.py checks it), but without the
+    dict and the key sort: verification of a million entries spends its time in SHA-256, not here."""
+    return (
+        '{"action":' + encode_basestring(action)
+        + ',"actor":' + encode_basestring(actor_name)
+        + ',"actor_id":' + ("null" if actor_id is None else str(int(actor_id)))
+        + ',"at":"' + at_text(at)
+        + '","data":' + encode_basestring(data)
+        + ',"object_id":' + encode_basestring(object_id)
+        + ',"object_type":' + encode_basestring(object_type)
+        + ',"seq":' + str(int(seq)) + "}"
+    )
 
 
 def link_hash(
     prev_hash: str, seq: int, at: datetime, actor_id: int | None, actor_name: str,
     action: str, object_type: str, object_id: str, data: str,
 ) -> str:
-    entry = canonical_json(
-        {
-            "seq": seq, "at": at_text(at), "actor_id": actor_id, "actor": actor_name, "action": action,
-            "object_type": object_type, "object_id": object_id, "data": data,
-        }
-    )
-    return hashlib.sha256(prev_hash.encode("ascii") + entry.encode("utf-8")).hexdigest()
+    text = entry_text(seq, at, actor_id, actor_name, action, object_type, object_id, data)
+    return _sha256(prev_hash.encode("ascii") + text.encode("utf-8")).hexdigest()
 
 
 def entry_hash(e) -> str:
     """Recompute an AuditEntry's (or row tuple-like object's) hash from its fields."""
     return link_hash(e.prev_hash, e.seq, e.at, e.actor_id, e.actor_name, e.action, e.object_type, e.object_id, e.data)
+
+
+def checkpoint_message(seq: int, digest: str, at: datetime) -> bytes:
+    """The bytes a checkpoint signs: a domain tag, then (seq, hash, time) as canonical JSON."""
+    return b"telegram_office/audit-checkpoint/v1\n" + canonical_json(
+        {"at": at_text(at), "hash": digest, "seq": int(seq)}
+    ).encode("utf-8")

@@ -58,3 +58,35 @@ class Checkpoint(models.Model):
         verbose_name = "签名检查点"
         verbose_name_plural = "签名检查点"
         ordering = ["seq"]
+
+
+class VerificationRun(models.Model):
+    """One "verify now" from the audit page: queued, run by a Celery worker, result kept for the page."""
+
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="发起人", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    requested_at = models.DateTimeField("发起时间", auto_now_add=True)
+    started_at = models.DateTimeField("开始时间", null=True, blank=True)
+    finished_at = models.DateTimeField("完成时间", null=True, blank=True)
+    ok = models.BooleanField("通过", null=True, blank=True)
+    count = models.BigIntegerField("校验条数", default=0)
+    checkpoints = models.BigIntegerField("校验签名数", default=0)
+    first_bad_seq = models.BigIntegerField("首个异常序号", null=True, blank=True)
+    message = models.TextField("结果说明", blank=True)
+
+    class Meta:
+        verbose_name = "校验记录"
+        verbose_name_plural = "校验记录"
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ok__isnull=True) | models.Q(finished_at__isnull=False), name="audit_run_result_when_finished"
+            ),
+        ]
+
+    @property
+    def state_label(self) -> str:
+        if self.ok is None:
+            return "校验中" if self.started_at else "排队中"
+        return "通过" if self.ok else "发现异常"

@@ -1,14 +1,16 @@
 """Appending to the audit chain. Every state-changing service calls `record` inside its own transaction."""
 from __future__ import annotations
 
+import logging
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from .chain import canonical_json, link_hash
-from .models import AuditEntry, ChainHead
+from .models import AuditEntry, ChainHead, Checkpoint
 
+log = logging.getLogger(__name__)
 GENESIS = "0" * 64
 
 
@@ -38,3 +40,30 @@ def record(actor, action: str, obj: Any = None, data: dict | None = None, *, obj
     )
     ChainHead.objects.filter(id=1).update(seq=seq, hash=digest)
     return entry
+
+
+def checkpoint() -> Checkpoint | None:
+    """Sign (seq, hash, time) of the current chain head, unless nothing was appended since the last checkpoint.
+
+    The links from the last checkpoint up to the head are checked first, so a signature never vouches for a chain
+    that is already broken (that is left for verify_audit to report)."""
+    from . import signing
+    from .verify import verify_segment
+
+    head_seq, head_hash = ChainHead.objects.filter(id=1).values_list("seq", "hash").first() or (0, GENESIS)
+    last = Checkpoint.objects.order_by("-seq").values_list("seq", "hash").first() or (0, GENESIS)
+    if head_seq <= last[0]:
+        return None
+    checked = verify_segment(last[0], last[1], head_seq, head_hash)
+    if not checked.ok:
+        log.error("audit checkpoint refused: %s", checked.message)
+        return None
+    at = timezone.now()
+    try:
+        with transaction.atomic():
+            return Checkpoint.objects.create(
+                seq=head_seq, hash=head_hash, at=at, signature=signing.sign(head_seq, head_hash, at),
+                public_key=signing.public_key_b64(),
+            )
+    except IntegrityError:  # another signer got there first
+        return None

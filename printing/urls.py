@@ -1,4 +1,10 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "printing"
-urlpatterns: list = []
+urlpatterns = [
+    path("telegrams/<int:pk>/", views.slip, name="slip"),
+    path("telegrams/<int:pk>/pdf/", views.slip_pdf, name="slip_pdf"),
+    path("register/<str:fmt>/", views.register_export, name="register_export"),
+]

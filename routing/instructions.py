@@ -22,7 +22,7 @@ import difflib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 LEAD, ASSIST, HANDLE, READ = "lead", "assist", "handle", "read"
 # Internal pseudo-roles, never in routes.
@@ -665,6 +665,8 @@ def parse(text: str, directory: Directory, *, received_on: date | None = None) -
     if len(text) > MAX_TEXT_LENGTH:
         raise InstructionError(f"批办内容过长（超过{MAX_TEXT_LENGTH}字）")
     ref = received_on or date.today()
+    if isinstance(ref, datetime):  # a datetime is a date, but does not compare with one
+        ref = ref.date()
     body = _LABEL_RE.sub("", text, count=1).translate(_TRANSLATE)
     tokens, deadlines = _tokenize(body, directory, ref)
     tokens = _resolve_runs(_merge_coordinated_names(tokens))

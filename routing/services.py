@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -150,7 +150,8 @@ def route(order_id: int) -> int:
                 precedence_rank=telegram.precedence_rank, delivered_at=now,
             ))
         Delivery.objects.bulk_create(created)
-        created = list(Delivery.objects.filter(order=order, telegram=telegram).select_related("unit"))
+        new_units = [d.unit_id for d in created]
+        created = list(Delivery.objects.filter(telegram=telegram, unit_id__in=new_units).select_related("unit"))
         RoutingEvent.objects.bulk_create([
             RoutingEvent(telegram=telegram, delivery=d, order=order, from_state=DeliveryState.PENDING,
                          to_state=DeliveryState.DELIVERED, note=f"送达{d.unit.name}（{d.get_role_display()}）")
@@ -174,8 +175,9 @@ def pending_orders_to_resend(limit: int = 200) -> list[int]:
     """Claim pending orders older than the grace period (SKIP LOCKED on PostgreSQL, so two sweepers never
     claim the same order) and mark them sent; the caller dispatches them after commit."""
     cutoff = timezone.now() - timedelta(seconds=settings.ROUTING_SWEEP_GRACE)
+    skip_locked = connection.features.has_select_for_update_skip_locked  # PostgreSQL; SQLite serializes writers
     with transaction.atomic():
-        qs = (RoutingOrder.objects.select_for_update(skip_locked=True)
+        qs = (RoutingOrder.objects.select_for_update(skip_locked=skip_locked)
               .filter(state=OrderState.PENDING, created_at__lt=cutoff)
               .filter(Q(last_sent_at__isnull=True) | Q(last_sent_at__lt=cutoff))
               .order_by("-urgent", "created_at")[:limit])
@@ -196,9 +198,7 @@ def sync_telegram_state(telegram: Telegram) -> None:
     all_states = states or list(Delivery.objects.filter(telegram=telegram).values_list("state", flat=True))
     if not all_states:
         return
-    if states and all(s == DeliveryState.DONE for s in states):
-        new = State.DONE
-    elif not states and all(s == DeliveryState.READ for s in all_states):
+    if states and all(s == DeliveryState.DONE for s in states) or not states and all(s == DeliveryState.READ for s in all_states):
         new = State.DONE
     elif any(s in (DeliveryState.SIGNED, DeliveryState.DONE, DeliveryState.READ) for s in all_states):
         new = State.IN_PROGRESS

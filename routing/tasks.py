@@ -13,9 +13,8 @@ from . import services
     retry_backoff=True, retry_backoff_max=60, retry_jitter=True, max_retries=20,
 )
 def route_order(self, order_id: int) -> int:
-    from django.db import close_old_connections
-
-    close_old_connections()  # a connection killed under us (pg_terminate_backend) is replaced, not reused
+    # Celery's Django fix-up closes broken connections around each task, so a connection killed under us
+    # (pg_terminate_backend) raises here, the task retries, and the retry gets a fresh connection.
     return services.route(order_id)
 
 

@@ -7,6 +7,7 @@ See ../shared/DESIGN.md "Contracts" and docs/architecture.md.
 """
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -106,8 +107,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "timeout": 20,
         }
     )
-    # A file, not :memory:, so a Celery worker process started by the tests sees the same test database.
-    DATABASES["default"].setdefault("TEST", {})["NAME"] = str(VAR_DIR / "test_db.sqlite3")
+    # A file, not :memory:, so a Celery worker process started by the tests sees the same test database;
+    # one per test run (pid), so two runs on one machine don't share it.
+    DATABASES["default"].setdefault("TEST", {})["NAME"] = env.str(
+        "DATABASE_TEST_NAME", default=str(VAR_DIR / f"test_db_{os.getpid()}.sqlite3")
+    )
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
@@ -194,11 +198,13 @@ DEADLINE_DAYS = {
 
 # Celery: Redis in production, kombu's filesystem transport (no server) by default.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
+CELERY_FS_BROKER_DIR = Path(env.str("CELERY_FS_BROKER_DIR", default=str(VAR_DIR / "broker")))
 if CELERY_BROKER_URL.startswith("filesystem://"):
+    (CELERY_FS_BROKER_DIR / "queue").mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(VAR_DIR / "broker" / "queue"),
-        "data_folder_out": str(VAR_DIR / "broker" / "queue"),
-        "processed_folder": str(VAR_DIR / "broker" / "processed"),
+        "data_folder_in": str(CELERY_FS_BROKER_DIR / "queue"),
+        "data_folder_out": str(CELERY_FS_BROKER_DIR / "queue"),
+        "processed_folder": str(CELERY_FS_BROKER_DIR / "processed"),
         "store_processed": False,
     }
 else:

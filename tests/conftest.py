@@ -45,6 +45,25 @@ if "postgresql" in settings.DATABASES["default"]["ENGINE"]:
     _patch_pg_flush()
 
 
+def _private_filesystem_broker():
+    """The embedded broker is a folder: give this test run its own, so a `dev.py run` worker or another
+    test run on the same machine never takes our messages. Worker subprocesses inherit the env variable."""
+    if not settings.CELERY_BROKER_URL.startswith("filesystem://"):
+        return
+    from telegram_office.celery import app
+
+    folder = settings.VAR_DIR / f"test-broker-{os.getpid()}"
+    (folder / "queue").mkdir(parents=True, exist_ok=True)
+    os.environ["CELERY_FS_BROKER_DIR"] = str(folder)
+    options = {**settings.CELERY_BROKER_TRANSPORT_OPTIONS, "data_folder_in": str(folder / "queue"),
+               "data_folder_out": str(folder / "queue"), "processed_folder": str(folder / "processed")}
+    settings.CELERY_BROKER_TRANSPORT_OPTIONS = options
+    app.conf.broker_transport_options = options
+
+
+_private_filesystem_broker()
+
+
 @pytest.fixture
 def demo(db):
     """The demo directory: every unit of the seed plus region units, one user per role."""

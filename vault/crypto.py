@@ -30,7 +30,7 @@ class KeyRing:
     current: str
 
     @classmethod
-    def parse(cls, spec: str) -> "KeyRing":
+    def parse(cls, spec: str) -> KeyRing:
         keys: dict[str, bytes] = {}
         for part in (p.strip() for p in spec.split(",")):
             if not part:
@@ -38,12 +38,18 @@ class KeyRing:
             kid, sep, b64 = part.partition(":")
             if not sep or not kid or not kid.isascii() or "\x00" in kid:
                 raise ValueError("TELEGRAM_DATA_KEYS: each key must be written kid:base64")
+            if len(kid) > 32 or not kid.isprintable() or any(c.isspace() for c in kid):
+                # Scan.key_id holds up to 32 characters; ids are short printable tokens such as k3f9a1c.
+                raise ValueError(f"TELEGRAM_DATA_KEYS: key id {kid[:40]!r} must be 1-32 printable characters")
             try:
                 raw = base64.b64decode(b64, validate=True)
             except binascii.Error as exc:
                 raise ValueError(f"TELEGRAM_DATA_KEYS: key {kid} is not valid base64") from exc
             if len(raw) != 32:
                 raise ValueError(f"TELEGRAM_DATA_KEYS: key {kid} must be 32 bytes (AES-256)")
+            if kid in keys:
+                # Two keys under one id: values sealed with the shadowed one could never be opened again.
+                raise ValueError(f"TELEGRAM_DATA_KEYS: key id {kid} appears twice")
             keys[kid] = raw
         if not keys:
             raise ValueError("TELEGRAM_DATA_KEYS is empty")
@@ -82,9 +88,13 @@ def key_id_of(blob: bytes) -> str:
 def open_sealed(blob: bytes, aad: bytes, ring: KeyRing | None = None) -> bytes:
     ring = ring or keyring()
     kid, sep, rest = blob.partition(b"\x00")
-    key = ring.keys.get(kid.decode("ascii", "replace")) if sep else None
+    if not sep:
+        raise VaultError("密文格式不正确")
+    kid_text = kid.decode("ascii", "replace")
+    key = ring.keys.get(kid_text)
     if key is None:
-        raise VaultError("密钥不存在或密文格式不正确")
+        shown = "".join(c if c.isprintable() else "?" for c in kid_text[:32])  # a tampered id may be binary
+        raise VaultError(f"密钥 {shown} 不在 TELEGRAM_DATA_KEYS 中，无法解密")
     if len(rest) < 12 + 16:
         raise VaultError("密文格式不正确")
     try:
@@ -110,4 +120,12 @@ def open_text(token: str, aad: bytes, ring: KeyRing | None = None) -> str:
 
 
 def text_key_id(token: str) -> str:
-    return key_id_of(base64.b64decode(token[len(TEXT_PREFIX):])) if token else ""
+    """The id of the key that sealed a text value ("" for an empty value); VaultError if it is not a token."""
+    if not token:
+        return ""
+    if not token.startswith(TEXT_PREFIX):
+        raise VaultError("密文格式不正确")
+    try:
+        return key_id_of(base64.b64decode(token[len(TEXT_PREFIX):], validate=True))
+    except binascii.Error as exc:
+        raise VaultError("密文格式不正确") from exc

@@ -1,7 +1,7 @@
 """routing.instructions: 批办 / 批示 text → routes. Pure: the directory is built by hand, no database."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -106,6 +106,10 @@ def test_deadline_without_year_takes_received_year(directory):
 def test_deadline_without_year_already_passed_rolls_to_next_year(directory):
     assert p("7月20日前报结果", directory, received_on=date(2026, 8, 1)).deadline == date(2027, 7, 20)
     assert p("7月20日前报结果", directory, received_on=date(2026, 7, 20)).deadline == date(2026, 7, 20)
+
+
+def test_received_on_may_be_a_datetime(directory):
+    assert p("7月20日前办结", directory, received_on=datetime(2026, 8, 1, 9, 30)).deadline == date(2027, 7, 20)
 
 
 def test_deadline_defaults_to_today_anchor(directory):

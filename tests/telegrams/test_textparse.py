@@ -568,19 +568,19 @@ def _check(text: str) -> None:
     json.dumps(data, ensure_ascii=False)
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.text(max_size=400))
 def test_any_text_parses_or_raises_parse_error(text: str) -> None:
     _check(text)
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 @given(telegramish)
 def test_telegram_like_text_parses_or_raises_parse_error(text: str) -> None:
     _check(text)
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=50, deadline=None, database=None)
 @given(st.text(max_size=40), st.integers(min_value=0, max_value=10_000))
 def test_seed_with_noise_inserted_still_parses(noise: str, where: int) -> None:
     seed_text = read_sample("seed_744.txt")
@@ -588,7 +588,7 @@ def test_seed_with_noise_inserted_still_parses(noise: str, where: int) -> None:
     _check(seed_text[:at] + noise + seed_text[at:])
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200, deadline=None, database=None)
 @given(st.text(max_size=60))
 def test_helpers_never_raise(text: str) -> None:
     parse_cn_datetime(text)

@@ -2,8 +2,8 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from telegrams.models import Telegram
 from telegrams.export import telegram_as_json
+from telegrams.models import Telegram
 
 
 class Command(BaseCommand):

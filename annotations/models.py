@@ -1,0 +1,134 @@
+"""Leaders' 批示 (append-only, versioned, encrypted), 阅示 requests between leaders, and in-app alerts."""
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from vault import crypto
+
+
+class AppendOnlyError(Exception):
+    """A 批示 is never edited or deleted: a correction is a new version."""
+
+
+class Annotation(models.Model):
+    """One version of a leader's 批示. A correction is a new row that `supersedes` the previous version; the
+    old row stays (shown struck through) and only its `superseded` flag ever changes."""
+
+    uid = models.UUIDField("标识", default=uuid.uuid4, unique=True, editable=False)
+    telegram = models.ForeignKey(
+        "telegrams.Telegram", verbose_name="来电", on_delete=models.PROTECT, related_name="annotations"
+    )
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="批示人", on_delete=models.PROTECT, related_name="+")
+    # The signature as written at the time, so a later rename of the person does not rewrite history.
+    author_name = models.CharField("署名", max_length=100)
+    text_enc = models.TextField("批示内容（密文）", editable=False)
+    created_at = models.DateTimeField("批示时间", default=timezone.now, editable=False, db_index=True)
+    version = models.PositiveSmallIntegerField("版本", default=1)
+    reason = models.CharField("更正原因", max_length=200, blank=True)
+    supersedes = models.ForeignKey(
+        "self", verbose_name="更正的批示", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    superseded = models.BooleanField("已被更正", default=False)
+
+    class Meta:
+        verbose_name = "领导批示"
+        verbose_name_plural = "领导批示"
+        ordering = ["created_at", "id"]
+        constraints = [
+            # A version has at most one successor: the correction chain never forks.
+            models.UniqueConstraint(fields=["supersedes"], name="annotation_one_successor"),
+            models.CheckConstraint(
+                condition=(Q(version=1) & Q(supersedes__isnull=True))
+                | (Q(version__gt=1) & Q(supersedes__isnull=False) & ~Q(reason="")),
+                name="annotation_version_chain",
+            ),
+        ]
+        indexes = [models.Index(fields=["telegram", "created_at"], name="annotation_telegram_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.author_name} 第{self.version}版"
+
+    @property
+    def aad(self) -> bytes:
+        return crypto.aad_for("annotation", self.uid, "text")
+
+    @property
+    def text(self) -> str:
+        return crypto.open_text(self.text_enc, self.aad)
+
+    def set_text(self, text: str) -> None:
+        self.text_enc = crypto.seal_text(text, self.aad)
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            fields = set(kwargs.get("update_fields") or ())
+            # Marking superseded, and re-sealing under a new key (rotate_keys), are the only updates.
+            if not fields or not fields <= {"superseded", "text_enc"}:
+                raise AppendOnlyError("批示不能修改，请以更正（新版本）的方式提交。")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("批示不能删除。")
+
+
+class ReadRequest(models.Model):
+    """A 批示 asked another leader to 阅示: the telegram waits in that leader's inbox until he writes a 批示."""
+
+    telegram = models.ForeignKey(
+        "telegrams.Telegram", verbose_name="来电", on_delete=models.PROTECT, related_name="read_requests"
+    )
+    leader = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="请阅示领导", on_delete=models.PROTECT, related_name="+")
+    requested_in = models.ForeignKey(
+        Annotation, verbose_name="提出请求的批示", on_delete=models.PROTECT, related_name="read_requests"
+    )
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="提出人", on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField("提出时间", default=timezone.now, editable=False)
+    done_at = models.DateTimeField("阅示时间", null=True, blank=True)
+    done_in = models.ForeignKey(
+        Annotation, verbose_name="阅示批示", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = "阅示请求"
+        verbose_name_plural = "阅示请求"
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["telegram", "leader"], condition=Q(done_at__isnull=True), name="readrequest_one_open"
+            ),
+            models.CheckConstraint(
+                condition=Q(done_at__isnull=True, done_in__isnull=True) | Q(done_at__isnull=False, done_in__isnull=False),
+                name="readrequest_done_has_annotation",
+            ),
+        ]
+        indexes = [models.Index(fields=["leader", "done_at"], name="readrequest_inbox_idx")]
+
+
+class AlertKind(models.TextChoices):
+    URGENT = "urgent", "急件到达"
+    READ_REQUEST = "read_request", "请您阅示"
+
+
+class Alert(models.Model):
+    """An in-app notification; unread ones are counted in the top bar and cleared by opening the telegram."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="接收人", on_delete=models.CASCADE, related_name="+")
+    telegram = models.ForeignKey("telegrams.Telegram", verbose_name="来电", on_delete=models.PROTECT, related_name="alerts")
+    kind = models.CharField("类型", max_length=16, choices=AlertKind.choices)
+    text = models.CharField("内容", max_length=300)
+    created_at = models.DateTimeField("时间", default=timezone.now, editable=False)
+    read_at = models.DateTimeField("已读时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "提醒"
+        verbose_name_plural = "提醒"
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "read_at"], name="alert_unread_idx")]
+
+    def __str__(self) -> str:
+        return self.text

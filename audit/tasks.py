@@ -1,0 +1,38 @@
+"""Celery tasks: sign checkpoints on a beat, verify the chain when an admin asks."""
+from __future__ import annotations
+
+from celery import shared_task
+from django.db import close_old_connections
+from django.utils import timezone
+
+from . import services
+from .models import VerificationRun
+from .verify import verify_chain as walk
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def sign_checkpoint() -> int | None:
+    close_old_connections()
+    cp = services.checkpoint()
+    return cp.seq if cp else None
+
+
+# A million entries take seconds; the limits leave room for far longer chains than the default 300 s allows.
+@shared_task(acks_late=True, ignore_result=True, time_limit=3 * 3600, soft_time_limit=3 * 3600 - 60)
+def verify_chain(run_id: int) -> bool | None:
+    close_old_connections()
+    updated = VerificationRun.objects.filter(pk=run_id, finished_at__isnull=True).update(started_at=timezone.now())
+    if not updated:  # unknown, or already finished (a redelivered message)
+        return None
+    try:
+        result = walk()
+    except Exception as exc:
+        VerificationRun.objects.filter(pk=run_id).update(
+            finished_at=timezone.now(), ok=False, message=f"校验未能完成：{exc.__class__.__name__}: {exc}"[:2000],
+        )
+        raise
+    VerificationRun.objects.filter(pk=run_id).update(
+        finished_at=timezone.now(), ok=result.ok, count=result.count, checkpoints=result.checkpoints,
+        first_bad_seq=result.first_bad_seq, message=result.message_zh if not result.ok else result.message,
+    )
+    return result.ok

@@ -1,0 +1,192 @@
+"""Walking the audit chain: every link, the chain head and every checkpoint signature.
+
+Streams the entries in seq order (`.iterator()`: a server-side cursor on PostgreSQL, chunked reads on SQLite),
+fetching only the columns the hash needs, so memory stays flat however long the chain is. The walk stops at the
+first problem and names its seq:
+
+- a seq that is not the next one          → an entry was deleted (gap)
+- prev_hash ≠ the previous entry's hash   → entries were inserted, reordered or replaced
+- the recomputed hash ≠ the stored hash   → a field of the entry was altered
+- the walk ends before the head's seq, or the head's hash is not the last entry's → the tail was cut off
+- entries after the head, or a checkpoint beyond the head → entries were appended or cut off behind the head's back
+- a checkpoint whose hash is not the entry's at that seq, or whose signature does not verify with the public key
+  (the configured key's, or one kept outside the database) → the chain was rewritten since it was signed
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import closing
+from dataclasses import dataclass, field
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from django.db.models import Max, Min
+
+from . import signing
+from .chain import link_hash
+from .models import AuditEntry, ChainHead, Checkpoint
+
+GENESIS = "0" * 64
+CHUNK_SIZE = 5000
+PROGRESS_EVERY = 20000
+
+Progress = Callable[[int, int], None]  # (entries verified, entries to verify)
+
+# Reasons (English, the command's contract prints them) → the admin page's Chinese wording.
+REASONS_ZH = {
+    "entry missing (deleted)": "记录缺失（被删除）",
+    "entry inserted": "插入了伪造记录",
+    "prev_hash mismatch": "前一哈希不符（记录被插入、删除或调换顺序）",
+    "hash mismatch": "哈希不符（记录被篡改）",
+    "chain truncated": "链尾记录缺失（被截断）",
+    "chain head mismatch": "链头哈希与最后一条记录不符",
+    "entry beyond chain head": "链头之后出现多余记录（被插入）",
+    "checkpoint beyond chain head": "检查点超出链头（链尾被截断）",
+    "checkpoint hash mismatch": "检查点哈希与该序号记录不符（链被改写）",
+    "bad checkpoint signature": "检查点签名无效",
+}
+
+
+@dataclass
+class VerifyResult:
+    ok: bool
+    count: int  # entries whose links checked out
+    checkpoints: int = 0  # checkpoint signatures that checked out
+    first_bad_seq: int | None = None
+    reason: str = ""
+    detail: str = ""
+    head_seq: int = 0
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def message(self) -> str:
+        if self.ok:
+            return f"OK {self.count} entries"
+        return f"FAIL at seq {self.first_bad_seq}: {self.reason}" + (f" ({self.detail})" if self.detail else "")
+
+    @property
+    def message_zh(self) -> str:
+        if self.ok:
+            return f"校验通过：{self.count} 条记录，{self.checkpoints} 个签名检查点"
+        text = f"第 {self.first_bad_seq} 条：{REASONS_ZH.get(self.reason, self.reason)}"
+        return text + (f"（{self.detail}）" if self.detail else "")
+
+
+class _Bad(Exception):
+    def __init__(self, seq: int, reason: str, detail: str = ""):
+        self.seq, self.reason, self.detail = seq, reason, detail
+
+
+def _checkpoints(after: int, upto: int, batch: int = 1000) -> Iterator[tuple]:
+    """Checkpoints in seq order, a batch at a time (keyset pages: no second open cursor)."""
+    while True:
+        page = list(
+            Checkpoint.objects.filter(seq__gt=after, seq__lte=upto).order_by("seq")
+            .values_list("seq", "hash", "at", "signature")[:batch]
+        )
+        yield from page
+        if len(page) < batch:
+            return
+        after = page[-1][0]
+
+
+def _walk(
+    start_seq: int, start_hash: str, end_seq: int, keys: list[Ed25519PublicKey] | None,
+    progress: Progress | None, chunk_size: int, counts: dict,
+) -> str:
+    """Check entries start_seq+1 … end_seq (and the checkpoints among them); return the last entry's hash."""
+    total = end_seq - start_seq
+    rows = (
+        AuditEntry.objects.filter(seq__gt=start_seq, seq__lte=end_seq).order_by("seq")
+        .values_list("seq", "at", "actor_id", "actor_name", "action", "object_type", "object_id", "data",
+                     "prev_hash", "hash")
+        .iterator(chunk_size=chunk_size)
+    )
+    cp_iter: Iterator[tuple] = _checkpoints(start_seq, end_seq) if keys is not None else iter(())
+    cp = next(cp_iter, None)
+    cp_seq = cp[0] if cp else -1
+    expected, prev, prevprev = start_seq + 1, start_hash, None
+    hash_ = link_hash
+    try:
+        with closing(rows):
+            # The hot loop: one tuple, one SHA-256 and a few comparisons per entry.
+            for seq, at, actor_id, actor_name, action, object_type, object_id, data, prev_hash, digest in rows:
+                if seq != expected:
+                    raise _Bad(expected, "entry missing (deleted)", f"expected seq {expected}, found {seq}")
+                if prev_hash != prev:
+                    if prevprev is not None and prev_hash == prevprev:
+                        # This entry links to the one two back: the one in between was slipped in.
+                        raise _Bad(seq - 1, "entry inserted")
+                    raise _Bad(seq, "prev_hash mismatch")
+                if hash_(prev, seq, at, actor_id, actor_name, action, object_type, object_id, data) != digest:
+                    raise _Bad(seq, "hash mismatch")
+                if seq == cp_seq:
+                    _check_checkpoint(cp, digest, keys)
+                    counts["checkpoints"] += 1
+                    cp = next(cp_iter, None)
+                    cp_seq = cp[0] if cp else -1
+                prevprev, prev = prev, digest
+                expected = seq + 1
+                if progress is not None and not seq % PROGRESS_EVERY:
+                    progress(seq - start_seq, total)
+        if expected - 1 < end_seq:
+            raise _Bad(expected, "chain truncated", f"chain head at seq {end_seq}, last entry {expected - 1}")
+    finally:
+        counts["entries"] = expected - 1 - start_seq
+    if progress is not None:
+        progress(total, total)
+    return prev
+
+
+def _check_checkpoint(cp: tuple, entry_digest: str, keys: list[Ed25519PublicKey]) -> None:
+    seq, digest, at, signature = cp
+    if digest != entry_digest:
+        raise _Bad(seq, "checkpoint hash mismatch")
+    if not any(signing.signature_ok(k, seq, digest, at, signature) for k in keys):
+        raise _Bad(seq, "bad checkpoint signature")
+
+
+def verify_chain(
+    *, public_keys: list[Ed25519PublicKey] | None = None, progress: Progress | None = None,
+    chunk_size: int = CHUNK_SIZE,
+) -> VerifyResult:
+    """Verify the whole chain up to the head as it is when the walk starts (later appends wait for next time).
+
+    Checkpoint signatures are checked against `public_keys`, by default the configured signing key's public key;
+    the public key stored with each checkpoint is never trusted (whoever rewrites the chain could re-sign it)."""
+    keys = public_keys if public_keys is not None else [signing.private_key().public_key()]
+    head_seq, head_hash = ChainHead.objects.filter(id=1).values_list("seq", "hash").first() or (0, GENESIS)
+    counts = {"entries": 0, "checkpoints": 0}
+    try:
+        last_hash = _walk(0, GENESIS, head_seq, keys, progress, chunk_size, counts)
+        if last_hash != head_hash:
+            raise _Bad(head_seq, "chain head mismatch")
+        _check_behind_head()
+    except _Bad as bad:
+        return VerifyResult(False, counts["entries"], counts["checkpoints"], bad.seq, bad.reason, bad.detail, head_seq)
+    return VerifyResult(True, counts["entries"], counts["checkpoints"], head_seq=head_seq)
+
+
+def _check_behind_head() -> None:
+    """Rows the head does not account for. Read the rows first, the head second: an entry or checkpoint commits
+    with (or after) the head that covers it and the head only grows, so concurrent appends never trip this."""
+    max_entry = AuditEntry.objects.aggregate(m=Max("seq"))["m"] or 0
+    max_cp = Checkpoint.objects.aggregate(m=Max("seq"))["m"] or 0
+    head_seq = ChainHead.objects.filter(id=1).values_list("seq", flat=True).first() or 0
+    if max_entry > head_seq:
+        first = AuditEntry.objects.filter(seq__gt=head_seq).aggregate(m=Min("seq"))["m"]
+        raise _Bad(first, "entry beyond chain head", f"chain head at seq {head_seq}")
+    if max_cp > head_seq:
+        raise _Bad(max_cp, "checkpoint beyond chain head", f"chain head at seq {head_seq}")
+
+
+def verify_segment(start_seq: int, start_hash: str, end_seq: int, end_hash: str) -> VerifyResult:
+    """Check the links from a trusted point (the last checkpoint) to a head: what the signer checks before it
+    signs, so a checkpoint never vouches for a chain already broken."""
+    counts = {"entries": 0, "checkpoints": 0}
+    try:
+        last = _walk(start_seq, start_hash, end_seq, None, None, CHUNK_SIZE, counts)
+        if last != end_hash:
+            raise _Bad(end_seq, "chain head mismatch")
+    except _Bad as bad:
+        return VerifyResult(False, counts["entries"], 0, bad.seq, bad.reason, bad.detail, end_seq)
+    return VerifyResult(True, counts["entries"], head_seq=end_seq)
