@@ -53,17 +53,6 @@ class Annotation(models.Model):
     def __str__(self) -> str:
         return f"{self.author_name} 第{self.version}版"
 
-    @property
-    def aad(self) -> bytes:
-        return crypto.aad_for("annotation", self.uid, "text")
-
-    @property
-    def text(self) -> str:
-        return crypto.open_text(self.text_enc, self.aad)
-
-    def set_text(self, text: str) -> None:
-        self.text_enc = crypto.seal_text(text, self.aad)
-
     def save(self, *args, **kwargs):
         if not self._state.adding:
             fields = set(kwargs.get("update_fields") or ())
@@ -74,6 +63,17 @@ class Annotation(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AppendOnlyError("批示不能删除。")
+
+    @property
+    def aad(self) -> bytes:
+        return crypto.aad_for("annotation", self.uid, "text")
+
+    @property
+    def text(self) -> str:
+        return crypto.open_text(self.text_enc, self.aad)
+
+    def set_text(self, text: str) -> None:
+        self.text_enc = crypto.seal_text(text, self.aad)
 
 
 class ReadRequest(models.Model):

@@ -153,7 +153,7 @@ def prepare(telegram: Telegram, text: str, *, actor, plan: RoutingPlan | None = 
 # ------------------------------------------------------------------------------------------------- writing
 
 
-def _signature(actor) -> str:
+def signature(actor) -> str:
     person = getattr(actor, "person", None) if hasattr(actor, "person") else None
     return (person.full_name if person else actor.get_username())[:100]
 
@@ -181,7 +181,7 @@ def _write(telegram: Telegram, text: str, actor, plan: RoutingPlan | None, previ
             raise AnnotationError(draft.unknown_leaders_message())
 
         annotation = Annotation(
-            telegram=telegram, author=actor, author_name=_signature(actor),
+            telegram=telegram, author=actor, author_name=signature(actor),
             version=previous.version + 1 if previous else 1, supersedes=previous, reason=reason,
         )
         annotation.set_text(text)
@@ -189,17 +189,13 @@ def _write(telegram: Telegram, text: str, actor, plan: RoutingPlan | None, previ
         if previous is not None:
             Annotation.objects.filter(pk=previous.pk).update(superseded=True)
 
-        order = None
-        if draft.new_routes or draft.plan.archive:
-            order = create_order(telegram, source="annotation", text=text,
-                                 routes=dataclasses.replace(draft.plan, routes=draft.new_routes), actor=actor)
-
         # Writing a 批示 answers every 阅示 request this leader had on the telegram.
         ReadRequest.objects.filter(telegram=telegram, leader=actor, done_at__isnull=True).update(
             done_at=timezone.now(), done_in=annotation
         )
-        asked = _request_reading(telegram, annotation, draft.readers, actor)
-
+        already_asked = set(ReadRequest.objects.filter(telegram=telegram, done_at__isnull=True)
+                            .values_list("leader_id", flat=True))
+        asked = [u for u in draft.readers if u.pk not in already_asked]
         record(actor, "annotation.correct" if previous else "annotation.write", annotation, {
             "telegram": telegram.receipt_no,
             "version": annotation.version,
@@ -209,9 +205,12 @@ def _write(telegram: Telegram, text: str, actor, plan: RoutingPlan | None, previ
             "text_hmac": salted_hmac("annotation.text", text, algorithm="sha256").hexdigest(),
             "routes": [{"unit": r["unit"], "role": r["role"]} for r in draft.new_routes],
             "archive": draft.plan.archive,
-            "read_requests": [_signature(u) for u in asked],
-            "order": order.pk if order else None,
+            "read_requests": [signature(u) for u in asked],
         })
+        if draft.new_routes or draft.plan.archive:
+            create_order(telegram, source="annotation", text=text,
+                         routes=dataclasses.replace(draft.plan, routes=draft.new_routes), actor=actor)
+        _request_reading(telegram, annotation, asked, actor)
     return annotation
 
 
@@ -233,17 +232,14 @@ def correct(previous: Annotation, text: str, actor: AbstractBaseUser, reason: st
     return _write(previous.telegram, text, actor, plan, previous, reason)
 
 
-def _request_reading(telegram: Telegram, annotation: Annotation, leaders: list, actor) -> list:
-    asked = []
-    for leader in leaders:
-        if ReadRequest.objects.filter(telegram=telegram, leader=leader, done_at__isnull=True).exists():
-            continue
-        ReadRequest.objects.create(telegram=telegram, leader=leader, requested_in=annotation, requested_by=actor)
-        asked.append(leader)
-    if asked:
-        text = f"{_signature(actor)}请您阅示：{telegram.receipt_no} {telegram.title}"
-        _alert(asked, telegram, AlertKind.READ_REQUEST, text)
-    return asked
+def _request_reading(telegram: Telegram, annotation: Annotation, leaders: list, actor) -> None:
+    """Leaders without an open request on this telegram get one (the caller filtered) and an alert."""
+    if not leaders:
+        return
+    ReadRequest.objects.bulk_create([
+        ReadRequest(telegram=telegram, leader=u, requested_in=annotation, requested_by=actor) for u in leaders
+    ])
+    _alert(leaders, telegram, AlertKind.READ_REQUEST, f"{signature(actor)}请您阅示：{telegram.receipt_no} {telegram.title}")
 
 
 # ------------------------------------------------------------------------------------------------- alerts

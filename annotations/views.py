@@ -1,9 +1,153 @@
-from django.http import HttpResponse
+"""Leader views: 待批示 inbox, writing / confirming / correcting a 批示. Thin: services decide and record."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Exists, OuterRef, Q
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
 
 from directory import roles
-from telegrams.access import role_required
+from routing.models import Role
+from telegrams.access import role_required, telegram_for
+from telegrams.models import State, Telegram
+
+from . import services
+from .forms import AnnotationForm, CorrectionForm
+from .models import Alert, Annotation, ReadRequest
+
+PAGE_SIZE = 50
+
+
+def age_text(delta: timedelta) -> str:
+    """How long a telegram has waited, the way the office says it: 15分钟, 3小时, 1天5小时, 12天."""
+    minutes = max(int(delta.total_seconds() // 60), 0)
+    if minutes < 1:
+        return "刚刚"
+    if minutes < 60:
+        return f"{minutes}分钟"
+    hours = minutes // 60
+    if hours < 24:
+        return f"{hours}小时"
+    days, hours = divmod(hours, 24)
+    if days < 7 and hours:
+        return f"{days}天{hours}小时"
+    return f"{days}天"
 
 
 @role_required(roles.LEADER)
-def inbox(request):  # replaced by the leader's 待批示 inbox (issue 4)
-    return HttpResponse("待批示")
+def inbox(request):
+    """Waiting for a 批示: registered with no 批办 and no 批示 yet, plus those a 批示 asked this leader to 阅示."""
+    user = request.user
+    asked = ReadRequest.objects.filter(telegram=OuterRef("pk"), leader=user, done_at__isnull=True)
+    annotated = Annotation.objects.filter(telegram=OuterRef("pk"))
+    qs = (
+        Telegram.objects.annotate(asked=Exists(asked), annotated=Exists(annotated))
+        .filter(Q(asked=True) | Q(state=State.REGISTERED, annotated=False))
+        .exclude(state=State.VOID)
+        .only("id", "receipt_no", "precedence", "sender_unit_name", "title", "received_at", "proposal", "state")
+        .order_by("precedence_rank", "received_at", "id")
+    )
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = list(page)
+    requests = {
+        r.telegram_id: r
+        for r in ReadRequest.objects.filter(telegram__in=rows, leader=user, done_at__isnull=True)
+        .select_related("requested_by__person")
+    }
+    now = timezone.now()
+    for t in rows:
+        t.age = age_text(now - t.received_at)
+        t.read_request = requests.get(t.pk)
+    alerts = list(Alert.objects.filter(user=user, read_at__isnull=True).select_related("telegram")[:20])
+    return render(request, "annotations/inbox.html", {"page": page, "rows": rows, "alerts": alerts})
+
+
+@role_required(roles.LEADER)
+@require_POST
+def alerts_read(request):
+    services.mark_alerts_read(request.user)
+    messages.success(request, "提醒已全部标为已读。")
+    return redirect("annotations:inbox")
+
+
+@role_required(roles.LEADER)
+@require_POST
+def write(request, pk: int):
+    telegram = telegram_for(request.user, pk)
+    return _submit(request, telegram, AnnotationForm(request.POST), previous=None)
+
+
+@role_required(roles.LEADER)
+@require_POST
+def correct(request, pk: int):
+    previous = Annotation.objects.filter(pk=pk, author=request.user).first()
+    if previous is None:
+        raise Http404("批示不存在或不是您的批示")
+    telegram = telegram_for(request.user, previous.telegram_id)
+    if previous.superseded:
+        messages.error(request, "该批示已经更正过，请更正最新版本。")
+        return redirect("telegrams:detail", pk=telegram.pk)
+    return _submit(request, telegram, CorrectionForm(request.POST), previous=previous)
+
+
+def _submit(request, telegram: Telegram, form, previous: Annotation | None):
+    """Parse → show what the 批示 will do → on confirmation (of exactly what was shown) save it."""
+    if not form.is_valid():
+        return _page(request, telegram, form, previous)
+    text = form.cleaned_data["text"]
+    try:
+        draft = services.prepare(telegram, text, actor=request.user)
+    except services.AnnotationError as exc:
+        form.add_error("text", exc.message)
+        return _page(request, telegram, form, previous)
+    if draft.needs_confirmation:
+        confirmed = request.POST.get("action") == "confirm"
+        if not (confirmed and draft.ok and request.POST.get("fingerprint") == draft.fingerprint):
+            changed = confirmed and draft.ok  # the text was edited (or the directory changed) since it was shown
+            return _page(request, telegram, form, previous, draft, changed=changed)
+    try:
+        if previous is not None:
+            services.correct(previous, text, request.user, form.cleaned_data["reason"], plan=draft.plan)
+        else:
+            services.annotate(telegram, text, request.user, draft.plan)
+    except services.AnnotationError as exc:
+        form.add_error(None, exc.message)
+        return _page(request, telegram, form, previous)
+    messages.success(request, _done_message(draft, previous))
+    return redirect("telegrams:detail", pk=telegram.pk)
+
+
+def _done_message(draft: services.Draft, previous: Annotation | None) -> str:
+    parts = ["批示已更正（原批示保留）" if previous else "批示已保存"]
+    if draft.new_routes:
+        parts.append("已分送：" + "、".join(f"{r['unit']}（{Role(r['role']).label}）" for r in draft.new_routes))
+    if draft.plan.archive and not draft.plan.routes:
+        parts.append("已归档")
+    if draft.readers:
+        parts.append("已请" + "、".join(services.signature(u) for u in draft.readers) + "阅示")
+    return "，".join(parts) + "。"
+
+
+def _page(request, telegram: Telegram, form, previous: Annotation | None, draft: services.Draft | None = None,
+          *, changed: bool = False):
+    """The 核对批示 page: the editable text, and what it resolved to; confirming is offered only when every
+    unit and leader it names was found."""
+    routes = []
+    unknown_units = []
+    if draft is not None:
+        routes = [{"unit": r["unit"], "role": Role(r["role"]).label, "sent": False} for r in draft.new_routes]
+        routes += [{"unit": r["unit"], "role": Role(r["role"]).label, "sent": True} for r in draft.already_routed]
+        unknown_units = [(n, draft.plan.suggestions.get(n, [])) for n in draft.plan.unknown]
+    action = (reverse("annotations:correct", args=[previous.pk]) if previous is not None
+              else reverse("annotations:write", args=[telegram.pk]))
+    return render(request, "annotations/confirm.html", {
+        "t": telegram, "form": form, "draft": draft, "previous": previous, "action": action,
+        "routes": routes, "unknown_units": unknown_units, "changed": changed,
+        "readers": [services.signature(u) for u in draft.readers] if draft else [],
+    })

@@ -33,6 +33,6 @@ def verify_chain(run_id: int) -> bool | None:
         raise
     VerificationRun.objects.filter(pk=run_id).update(
         finished_at=timezone.now(), ok=result.ok, count=result.count, checkpoints=result.checkpoints,
-        first_bad_seq=result.first_bad_seq, message=result.message_zh if not result.ok else result.message,
+        first_bad_seq=result.first_bad_seq, message=f"{result.message_zh} · {result.message}",
     )
     return result.ok

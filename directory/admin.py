@@ -1,10 +1,15 @@
 from django.contrib import admin
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.models import Group, User
+
+from audit.admin_audit import AuditedAdmin
 
 from .models import Person, Unit
 
 
 @admin.register(Unit)
-class UnitAdmin(admin.ModelAdmin):
+class UnitAdmin(AuditedAdmin, admin.ModelAdmin):
+    audit_name = "unit"
     list_display = ("name", "short_name", "parent", "active")
     list_filter = ("active",)
     search_fields = ("name", "short_name")
@@ -12,7 +17,23 @@ class UnitAdmin(admin.ModelAdmin):
 
 
 @admin.register(Person)
-class PersonAdmin(admin.ModelAdmin):
+class PersonAdmin(AuditedAdmin, admin.ModelAdmin):
+    audit_name = "person"
     list_display = ("full_name", "user", "unit", "title")
     search_fields = ("full_name", "user__username", "unit__name")
     autocomplete_fields = ("unit",)
+
+
+# Users and role groups: the stock admins, with every change (and every role granted or taken) audited.
+admin.site.unregister(User)
+admin.site.unregister(Group)
+
+
+@admin.register(User)
+class AuditedUserAdmin(AuditedAdmin, UserAdmin):
+    audit_name, audit_m2m_action = "user", "directory.user_roles"
+
+
+@admin.register(Group)
+class AuditedGroupAdmin(AuditedAdmin, GroupAdmin):
+    audit_name, audit_m2m_action = "role", "directory.role_permissions"

@@ -92,6 +92,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "directory.context_processors.current_person",
+                "annotations.context_processors.alerts",
             ],
         },
     },
@@ -229,6 +230,7 @@ ROUTING_SWEEP_INTERVAL = env.float("ROUTING_SWEEP_INTERVAL", default=5.0)
 ROUTING_SWEEP_GRACE = env.float("ROUTING_SWEEP_GRACE", default=10.0)
 CELERY_BEAT_SCHEDULE = {
     "sweep-routing-orders": {"task": "routing.tasks.sweep_orders", "schedule": ROUTING_SWEEP_INTERVAL},
+    "sign-audit-checkpoint": {"task": "audit.tasks.sign_checkpoint", "schedule": env.float("AUDIT_CHECKPOINT_INTERVAL", default=60.0)},
 }
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")

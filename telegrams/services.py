@@ -147,6 +147,9 @@ def register(data: TelegramInput, *, actor: AbstractBaseUser, routes=None) -> Te
             "title": telegram.title, "sender_doc_no": telegram.sender_doc_no, "instruction": telegram.instruction,
             "scans": [{"file": s.filename, "sha256": s.sha256} for s in scans],
         })
+        from annotations.services import notify_registered
+
+        notify_registered(telegram)  # 特提/特急: alert every leader (e-mail after commit)
         if routes:
             from routing.services import create_order
 

@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from annotations.services import mark_alerts_read
 from audit.services import record
 from directory import roles
 from directory.models import Unit
@@ -91,6 +92,7 @@ def register_create(request):
 def detail(request, pk: int):
     telegram = telegram_for(request.user, pk)
     body = services.read_body(telegram, actor=request.user)
+    mark_alerts_read(request.user, telegram)
     deliveries = list(telegram.deliveries.select_related("unit", "signed_by__person", "done_by__person"))
     events = list(telegram.routing_events.select_related("actor__person", "delivery__unit"))
     return render(request, "telegrams/detail.html", {

@@ -17,8 +17,11 @@ CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
 # Without the background-networking flags Chromium dials out at start-up, which a closed network refuses.
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync",
+    "--disable-component-update", "--disable-sync", "--lang=zh-CN",
 ]
+# Chinese browser widgets (date fields, "选择文件") as the office's own browsers show them; Chromium takes its
+# UI language from the environment, and needs Debian's chromium-l10n for it (without it: English widgets).
+CHROMIUM_ENV = {"LANG": "zh_CN.UTF-8", "LANGUAGE": "zh_CN:zh"}
 OUTPUT = ROOT / "test-output" / "browser"
 VIEWPORT = {"width": 1366, "height": 900}
 
@@ -45,7 +48,8 @@ def browser():
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     pw = sync_playwright().start()
     try:
-        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS,
+                                      env={**os.environ, **CHROMIUM_ENV})
         yield chromium
         chromium.close()
     finally:

@@ -1,6 +1,8 @@
 """Steps shared by the browser journeys: log in, fill the registration form, read computed styles."""
 from __future__ import annotations
 
+import time
+
 PASSWORD = "Demo-2026-mingdian"  # directory/demo.py
 # The red of static/css/app.css (--red: #b3261e) as the browser reports a computed colour.
 RED = "rgb(179, 38, 30)"
@@ -55,3 +57,13 @@ def fill_registration(page, data: dict, scans: list[dict] | None = None) -> None
 def form_cell(page, header: str):
     """The <td> right after the <th> that reads `header` in the 内部明电 receipt table."""
     return page.locator("#receipt-form table.form th", has_text=header).locator("xpath=following-sibling::td[1]")
+
+
+def reload_until(page, locator, worker, timeout: float = 30.0, what: str = "delivered") -> None:
+    """What the worker makes shows up on a reload, as a person would find it: reload for up to `timeout`."""
+    deadline = time.monotonic() + timeout
+    while locator.count() == 0 and time.monotonic() < deadline:
+        page.wait_for_timeout(500)
+        page.reload()
+    log = worker.log.read_text(errors="replace")[-3000:] if worker.log.exists() else ""
+    assert locator.count() == 1, f"not {what} within {timeout}s; worker log:\n{log}"

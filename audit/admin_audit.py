@@ -1,0 +1,74 @@
+"""Audit for changes made in Django admin (units, people, users and their roles).
+
+A mixin for ModelAdmin classes: every save, delete and many-to-many change (a user's role groups, a role's
+permissions) appends an entry in the same transaction as the change. Django admin already wraps the add/change
+and delete views in a transaction; the bulk "delete selected" action is not, so each hook opens its own
+(a savepoint when nested)."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from django.db import models, transaction
+
+from .services import record
+
+
+def _plain(value):
+    if isinstance(value, models.Model):
+        return str(value)
+    if isinstance(value, models.QuerySet | list | tuple | set):
+        return sorted(_plain(v) for v in value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if value is None or isinstance(value, str | int | float | bool | dict):
+        return value
+    return str(value)
+
+
+class AuditedAdmin:
+    audit_name = ""  # "unit" → directory.unit_saved / directory.unit_deleted
+    audit_m2m_action = ""  # e.g. "directory.user_roles": who gained or lost a role group
+    audit_prefix = "directory"
+
+    def _m2m_names(self, obj) -> dict[str, set[str]]:
+        if obj.pk is None:
+            return {}
+        return {f.name: {str(v) for v in getattr(obj, f.name).all()} for f in obj._meta.many_to_many}
+
+    def save_model(self, request, obj, form, change):
+        m2m = {f.name for f in obj._meta.many_to_many}
+        request._audit_m2m_before = self._m2m_names(obj) if change else {}
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            fields = [f for f in form.changed_data if f not in m2m and "password" not in f]
+            record(request.user, f"{self.audit_prefix}.{self.audit_name}_saved", obj, {
+                "name": str(obj), "created": not change,
+                "changed": {f: _plain(form.cleaned_data.get(f)) for f in fields},
+                **({"password_changed": True} if any("password" in f for f in form.changed_data) else {}),
+            })
+
+    def save_related(self, request, form, formsets, change):
+        with transaction.atomic():
+            super().save_related(request, form, formsets, change)
+            obj = form.instance
+            before = getattr(request, "_audit_m2m_before", {})
+            after = self._m2m_names(obj)
+            diff = {}
+            for name, now in after.items():
+                was = before.get(name, set())
+                if now != was:
+                    diff[name] = {"added": sorted(now - was), "removed": sorted(was - now), "now": sorted(now)}
+            if diff:
+                action = self.audit_m2m_action or f"{self.audit_prefix}.{self.audit_name}_saved"
+                record(request.user, action, obj, {"name": str(obj), **diff})
+
+    def delete_model(self, request, obj):
+        with transaction.atomic():
+            record(request.user, f"{self.audit_prefix}.{self.audit_name}_deleted", obj, {"name": str(obj)})
+            super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic():
+            for obj in queryset:
+                record(request.user, f"{self.audit_prefix}.{self.audit_name}_deleted", obj, {"name": str(obj)})
+            super().delete_queryset(request, queryset)

@@ -1,0 +1,93 @@
+"""Receipt numbers: {prefix}[{year}]{n}号, gapless and unique under concurrent clerks."""
+from __future__ import annotations
+
+import threading
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.db import connection, connections
+
+from telegrams import services
+from telegrams.models import ReceiptCounter, Telegram
+
+SH = ZoneInfo("Asia/Shanghai")
+
+
+def data(n: int, year: int = 2020, **kw) -> services.TelegramInput:
+    return services.TelegramInput(
+        sender_unit_name="中华全国总工会办公厅", precedence="平急", title=f"测试来电{n}",
+        received_at=datetime(year, 5, 1, 9, 0, tzinfo=SH), sender_doc_no=f"工发电〔{year}〕{n}号", body="正文", **kw,
+    )
+
+
+@pytest.mark.django_db
+def test_numbers_count_from_one_each_year(clerk, settings):
+    settings.RECEIPT_PREFIX = "宁机明收"
+    a = services.register(data(1, 2020), actor=clerk)
+    b = services.register(data(2, 2020), actor=clerk)
+    c = services.register(data(3, 2021), actor=clerk)
+    assert [a.receipt_no, b.receipt_no, c.receipt_no] == ["宁机明收[2020]1号", "宁机明收[2020]2号", "宁机明收[2021]1号"]
+    assert dict(ReceiptCounter.objects.values_list("year", "last")) == {2020: 2, 2021: 1}
+
+
+@pytest.mark.django_db
+def test_the_prefix_comes_from_settings(clerk, settings):
+    settings.RECEIPT_PREFIX = "银机明收"
+    assert services.register(data(1), actor=clerk).receipt_no == "银机明收[2020]1号"
+
+
+@pytest.mark.django_db
+def test_a_voided_record_keeps_its_number_and_the_next_moves_on(clerk):
+    first = services.register(data(1), actor=clerk)
+    services.void(first, actor=clerk, reason="登记错误")
+    second = services.register(data(2), actor=clerk)
+    first.refresh_from_db()
+    assert first.receipt_no == "宁机明收[2020]1号" and first.state == "void"
+    assert second.receipt_no == "宁机明收[2020]2号"
+    assert Telegram.objects.count() == 2  # never deleted
+
+
+@pytest.mark.django_db
+def test_a_failed_registration_gives_its_number_back(clerk):
+    services.register(data(1), actor=clerk)
+    with pytest.raises(services.RegistrationError):
+        services.register(data(1), actor=clerk)  # duplicate sender number: rolled back
+    assert services.register(data(2), actor=clerk).receipt_no == "宁机明收[2020]2号"
+
+
+@pytest.mark.django_db
+def test_a_paper_number_is_kept_and_the_counter_moves_past_it(clerk):
+    kept = services.register(data(1, receipt_no="宁机明收[2020]744号"), actor=clerk)
+    assert kept.receipt_no == "宁机明收[2020]744号"
+    assert services.register(data(2), actor=clerk).receipt_no == "宁机明收[2020]745号"
+    with pytest.raises(services.RegistrationError, match="已被占用"):
+        services.register(data(3, receipt_no="宁机明收［2020］744号"), actor=clerk)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_twenty_clerks_saving_at_once_get_twenty_consecutive_numbers(clerk):
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks are only meaningful on PostgreSQL (SQLite serializes all writers)")
+    barrier = threading.Barrier(20)
+    numbers: list[str] = []
+    errors: list[BaseException] = []
+
+    def clerk_saves(n: int) -> None:
+        try:
+            barrier.wait()
+            numbers.append(services.register(data(n), actor=clerk).receipt_no)
+        except BaseException as exc:  # collected and asserted below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=clerk_saves, args=(n,)) for n in range(1, 21)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert sorted(numbers, key=lambda s: int(s.split("]")[1][:-1])) == [f"宁机明收[2020]{n}号" for n in range(1, 21)]
+    assert ReceiptCounter.objects.get(year=2020).last == 20
