@@ -10,8 +10,7 @@ from django.utils import timezone
 
 from .models import Precedence
 from .services import ScanUpload
-
-LIST_SPLIT = re.compile(r"[、，,；;\n]+")
+from .textparse import split_units
 
 # Magic numbers: a scan is judged by its content, never by its name or the browser's claim.
 SCAN_SIGNATURES = (
@@ -30,7 +29,9 @@ def sniff_scan(head: bytes) -> str | None:
 
 
 def split_names(text: str) -> list[str]:
-    return [p.strip() for p in LIST_SPLIT.split(text or "") if p.strip()]
+    """A typed 主送/抄送 list, split like a parsed one: one line or several, and 、 only between complete
+    unit names, so "各省、自治区、直辖市总工会" stays one addressee."""
+    return [name for line in (text or "").splitlines() for name in split_units(line)]
 
 
 class MultipleFileInput(forms.ClearableFileInput):

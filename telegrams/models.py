@@ -165,3 +165,25 @@ class Scan(models.Model):
 
     def read(self) -> bytes:
         return crypto.open_sealed(self.path.read_bytes(), self.aad)
+
+
+class ImportedFile(models.Model):
+    """A text file registered by ``import_telegram``, known by its content: a folder imported again skips
+    it. Written in the same transaction as the registration, so a file is either imported and recorded or
+    neither."""
+
+    sha256 = models.CharField("SHA-256", max_length=64, unique=True)
+    filename = models.CharField("文件名", max_length=255)
+    telegram = models.ForeignKey(Telegram, verbose_name="来电", on_delete=models.PROTECT, related_name="imported_files")
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="导入人", on_delete=models.PROTECT, related_name="+"
+    )
+    imported_at = models.DateTimeField("导入时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "已导入文件"
+        verbose_name_plural = "已导入文件"
+        ordering = ["imported_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.filename} → {self.telegram_id}"

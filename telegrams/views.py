@@ -118,8 +118,9 @@ def correct(request, pk: int):
     initial = {
         name: getattr(telegram, name) for name in services.HEADER_FIELDS
     }
-    initial["addressees"] = "、".join(telegram.addressees)
-    initial["cc"] = "、".join(telegram.cc)
+    # "，" not "、": the form splits 、 only between complete unit names (各省、自治区、直辖市总工会 is one).
+    initial["addressees"] = "，".join(telegram.addressees)
+    initial["cc"] = "，".join(telegram.cc)
     initial["received_at"] = timezone.localtime(telegram.received_at).strftime("%Y-%m-%dT%H:%M")
     form = CorrectionForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():

@@ -39,8 +39,8 @@ def test_clerk_registers_the_seed_telegram_and_reads_it_back(clerk_client, setti
     assert t.title == SEED_FORM["title"]
     assert t.sending_unit == "中华全国总工会"
     assert t.sender_doc_no == "工发电〔2020〕7号"  # brackets normalised
-    assert t.addressees == ["各省", "自治区", "直辖市总工会", "各全国产业工会", "中央和国家机关工会联合会",
-                            "全总各部门", "各直属单位"]
+    assert t.addressees == ["各省、自治区、直辖市总工会", "各全国产业工会", "中央和国家机关工会联合会",
+                            "全总各部门、各直属单位"]
     assert t.cc == ["新疆生产建设兵团总工会"]
     assert (t.pages, t.copies) == (4, 1)
     assert t.signatory == "中华全国总工会办公厅" and t.signed_on.isoformat() == "2020-05-01"

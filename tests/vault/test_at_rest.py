@@ -13,7 +13,13 @@ from django.db import connection
 from tests.telegrams.helpers import SEED_FORM
 
 from .conftest import (
-    ANNOTATION, PDF_MARKER, RESULT, annotations_available, register_seed, route_and_complete, write_annotation,
+    ANNOTATION,
+    PDF_MARKER,
+    RESULT,
+    annotations_available,
+    register_seed,
+    route_and_complete,
+    write_annotation,
 )
 
 # Committed data: the raw file / pg_dump sees nothing else. serialized_rollback restores the role groups

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 import os
 import subprocess
 import sys
@@ -45,14 +46,12 @@ def test_every_run_gives_fresh_values():
 def _settings_in_subprocess(env: dict[str, str]) -> dict[str, str]:
     code = (
         "import django, json; django.setup(); from django.conf import settings as s; "
-        "print(json.dumps({n: getattr(s, 'SECRET_KEY' if n == 'DJANGO_SECRET_KEY' else n) for n in %r}))" % NAMES
+        f"print(json.dumps({{n: getattr(s, 'SECRET_KEY' if n == 'DJANGO_SECRET_KEY' else n) for n in {NAMES!r}}}))"
     )
     clean = {k: v for k, v in os.environ.items() if k not in NAMES and k != "DJANGO_DEBUG"}
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env={**clean, **env},
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
-    import json
-
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
