@@ -89,7 +89,9 @@ def run() -> None:
 def ensure_browser() -> None:
     """Browser journeys use Debian's Chromium, PDFs and screenshots a CJK font; install them where we can."""
     have_font = subprocess.run(["sh", "-c", "fc-list :lang=zh | grep -q ."], capture_output=True).returncode == 0
-    missing = [pkg for pkg, ok in (("chromium", shutil.which("chromium")), ("fonts-wqy-microhei", have_font)) if not ok]
+    have_l10n = Path("/usr/lib/chromium/locales/zh-CN.pak").exists()  # Chinese date pickers and file buttons
+    missing = [pkg for pkg, ok in (("chromium", shutil.which("chromium")), ("chromium-l10n", have_l10n),
+                                   ("fonts-wqy-microhei", have_font)) if not ok]
     if not missing:
         return
     if os.geteuid() == 0 and shutil.which("apt-get"):

@@ -36,14 +36,19 @@ class AuditedAdmin:
         return {f.name: {str(v) for v in getattr(obj, f.name).all()} for f in obj._meta.many_to_many}
 
     def save_model(self, request, obj, form, change):
-        m2m = {f.name for f in obj._meta.many_to_many}
+        model_fields = {f.name for f in obj._meta.concrete_fields}
+        fields = [f for f in form.changed_data if f in model_fields and "password" not in f]
+        old = type(obj)._default_manager.filter(pk=obj.pk).first() if change else None
         request._audit_m2m_before = self._m2m_names(obj) if change else {}
         with transaction.atomic():
             super().save_model(request, obj, form, change)
-            fields = [f for f in form.changed_data if f not in m2m and "password" not in f]
+            if old is None:
+                changed = {f: _plain(getattr(obj, f)) for f in fields}
+            else:  # old → new, and only what really differs (a re-posted JSON list is not a change)
+                changed = {f: {"old": _plain(getattr(old, f)), "new": _plain(getattr(obj, f))} for f in fields
+                           if _plain(getattr(old, f)) != _plain(getattr(obj, f))}
             record(request.user, f"{self.audit_prefix}.{self.audit_name}_saved", obj, {
-                "name": str(obj), "created": not change,
-                "changed": {f: _plain(form.cleaned_data.get(f)) for f in fields},
+                "name": str(obj), "created": not change, "changed": changed,
                 **({"password_changed": True} if any("password" in f for f in form.changed_data) else {}),
             })
 

@@ -7,6 +7,7 @@ ACTION_LABELS: dict[str, str] = {
     "auth.login_failed": "登录失败",
     "auth.logout": "退出",
     "telegram.register": "登记来电",
+    "telegram.import": "导入来电文本",
     "telegram.correct": "更正",
     "telegram.void": "作废",
     "telegram.view_body": "查看正文",

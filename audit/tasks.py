@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from celery import shared_task
-from django.db import close_old_connections
+from django.db import close_old_connections, transaction
 from django.utils import timezone
 
 from . import services
@@ -10,9 +10,15 @@ from .models import VerificationRun
 from .verify import verify_chain as walk
 
 
+def _fresh_connection() -> None:
+    # A worker between tasks holds no transaction; when called inside one (eager mode, tests) keep it.
+    if not transaction.get_connection().in_atomic_block:
+        close_old_connections()
+
+
 @shared_task(acks_late=True, ignore_result=True)
 def sign_checkpoint() -> int | None:
-    close_old_connections()
+    _fresh_connection()
     cp = services.checkpoint()
     return cp.seq if cp else None
 
@@ -20,7 +26,7 @@ def sign_checkpoint() -> int | None:
 # A million entries take seconds; the limits leave room for far longer chains than the default 300 s allows.
 @shared_task(acks_late=True, ignore_result=True, time_limit=3 * 3600, soft_time_limit=3 * 3600 - 60)
 def verify_chain(run_id: int) -> bool | None:
-    close_old_connections()
+    _fresh_connection()
     updated = VerificationRun.objects.filter(pk=run_id, finished_at__isnull=True).update(started_at=timezone.now())
     if not updated:  # unknown, or already finished (a redelivered message)
         return None

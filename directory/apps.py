@@ -4,3 +4,11 @@ from django.apps import AppConfig
 class DirectoryConfig(AppConfig):
     name = "directory"
     verbose_name = "机构与人员"
+
+    def ready(self):
+        # django-axes reports a lockout only through its signal; it goes to the audit chain (directory.security).
+        from axes.signals import user_locked_out
+
+        from .security import record_lockout
+
+        user_locked_out.connect(record_lockout, dispatch_uid="directory.record_lockout")

@@ -2,7 +2,12 @@ import time
 
 from django.conf import settings
 from django.contrib import auth
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
+
+from .security import client_ip, has_control_characters, second_factor_step
+from .services import log_auth_event
 
 
 class SessionLifetimeMiddleware:
@@ -17,6 +22,55 @@ class SessionLifetimeMiddleware:
             if started is None:
                 request.session["login_at"] = int(time.time())
             elif time.time() - started > settings.SESSION_MAX_LIFETIME:
-                auth.logout(request)
+                log_auth_event("auth.session_expired", user=request.user, ip=client_ip(request),
+                               data={"hours": settings.SESSION_MAX_LIFETIME // 3600})
+                auth.logout(request)  # flushes the session: the old key is dead
                 return redirect(settings.LOGIN_URL)
         return self.get_response(request)
+
+
+class SecondFactorMiddleware:
+    """A signed-in user who has an authenticator (or whose role requires one) reaches only the second-factor pages
+    and logout until the session is verified. Placed after django_otp's OTPMiddleware."""
+
+    OPEN_VIEWS = {"login", "logout", "otp_verify", "otp_setup"}
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        match = request.resolver_match
+        if match is not None and match.url_name in self.OPEN_VIEWS and not match.namespace:
+            return None
+        step = second_factor_step(request.user)
+        if step is None:
+            return None
+        target = reverse("otp_verify" if step == "verify" else "otp_setup")
+        if request.method == "GET":
+            target += "?" + urlencode({"next": request.get_full_path()})
+        return redirect(target)
+
+
+class ControlCharacterMiddleware:
+    """Refuses a request whose parameters (names or values, query string or form) contain NUL or another control
+    character other than tab and line breaks: a clear Chinese page (400), and the view never runs, so nothing is
+    written. Runs in process_view, after the CSRF check."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        sources = [request.GET]
+        if request.method == "POST":
+            sources.append(request.POST)
+        for params in sources:
+            for key, values in params.lists():
+                if has_control_characters(key) or any(has_control_characters(v) for v in values):
+                    return render(request, "registration/bad_input.html", status=400)
+        return None

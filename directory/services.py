@@ -78,15 +78,16 @@ def ensure_user(username: str, *, full_name: str, role: str, password: str, unit
         user.set_password(password)
         user.is_staff = role == "管理员"  # Django admin for the directory
         user.save()
-        user.groups.set([Group.objects.get(name=role)])
+        # get_or_create: transactional tests flush the groups the migration made.
+        user.groups.set([Group.objects.get_or_create(name=role)[0]])
         Person.objects.update_or_create(user=user, defaults={"full_name": full_name, "unit": unit})
         record(actor, "directory.user_created" if created else "directory.user_updated", user,
                {"username": username, "role": role, "unit": unit.name if unit else None})
     return user
 
 
-def log_auth_event(action: str, *, user=None, username: str = "", ip: str = "") -> None:
+def log_auth_event(action: str, *, user=None, username: str = "", ip: str = "", data: dict | None = None) -> None:
     with transaction.atomic():
         record(user if user is not None else (username or "匿名"), action, user,
-               {"username": username or (user.get_username() if user else ""), "ip": ip},
+               {"username": username or (user.get_username() if user else ""), "ip": ip, **(data or {})},
                object_type="auth.user")

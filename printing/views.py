@@ -76,7 +76,7 @@ def register_export(request, fmt: str):
         raise Http404("不支持的导出格式")
     try:
         qs, f = exports.register_queryset(request.GET)
-        row_list = None if fmt == "csv" else exports.capped_rows(qs)
+        row_list = None if fmt == "csv" else exports.capped_rows(qs, fmt)
     except exports.ExportError as exc:
         messages.error(request, exc.message)
         return _back_to_register(request)

@@ -167,7 +167,7 @@ def route(order_id: int) -> int:
             "deliveries": [{"unit": d.unit.name, "role": d.role, "deadline": d.deadline.isoformat() if d.deadline else None}
                            for d in created],
         })
-        sync_telegram_state(telegram)
+        sync_telegram_state(telegram, reopen=bool(created))
     return len(created)
 
 
@@ -190,8 +190,9 @@ def pending_orders_to_resend(limit: int = 200) -> list[int]:
     return [o.pk for o in orders]
 
 
-def sync_telegram_state(telegram: Telegram) -> None:
-    """The telegram's state follows its deliveries: 已批办 → 办理中 → 已办结."""
+def sync_telegram_state(telegram: Telegram, *, reopen: bool = False) -> None:
+    """The telegram's state follows its deliveries: 已批办 → 办理中 → 已办结. A telegram once done (perhaps closed
+    early by its lead unit) stays done, unless new deliveries were just routed to it (`reopen`)."""
     if telegram.state in (State.VOID, State.ARCHIVED):
         return
     states = list(Delivery.objects.filter(telegram=telegram).exclude(role=Role.READ).values_list("state", flat=True))
@@ -204,7 +205,7 @@ def sync_telegram_state(telegram: Telegram) -> None:
         new = State.IN_PROGRESS
     else:
         new = State.INSTRUCTED
-    if telegram.state != State.DONE or new == State.DONE:
+    if telegram.state != State.DONE or new == State.DONE or reopen:
         Telegram.objects.filter(pk=telegram.pk).update(state=new)
         telegram.state = new
 

@@ -54,6 +54,10 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_filters",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",  # recovery codes
+    "csp",
     "directory",
     "vault",
     "audit",
@@ -65,13 +69,19 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "directory.middleware.SessionLifetimeMiddleware",
+    # After OTPMiddleware: an account that needs a second factor reaches nothing but the OTP pages until verified.
+    "directory.middleware.SecondFactorMiddleware",
+    # Refuses NUL and other control characters in any parameter (after CSRF's check, before every view).
+    "directory.middleware.ControlCharacterMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, so that it sees the authenticated user and the final response (django-axes requirement).
@@ -157,6 +167,33 @@ SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = not DEBUG
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+# Content-Security-Policy (django-csp 4): our own static files only — no inline script or style attribute,
+# images may be data: URIs (the OTP QR code), no framing, forms post only to us.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    },
+}
+
+# Second factor (django-otp, TOTP + single-use recovery codes). Optional for everyone; OTP_REQUIRED_ROLES makes it
+# mandatory for the listed roles (role names or clerk/leader/staff/admin), e.g. OTP_REQUIRED_ROLES=leader,admin.
+_ROLE_ALIASES = {"clerk": "机要员", "leader": "领导", "staff": "承办人", "admin": "管理员"}
+OTP_REQUIRED_ROLES = [_ROLE_ALIASES.get(r.strip().lower(), r.strip()) for r in env.list("OTP_REQUIRED_ROLES", default=[])]
+if set(OTP_REQUIRED_ROLES) - set(_ROLE_ALIASES.values()):
+    raise ImproperlyConfigured(f"OTP_REQUIRED_ROLES: unknown role in {OTP_REQUIRED_ROLES}")
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="明电收文管理系统")
+OTP_RECOVERY_CODES = 10
 if not DEBUG:
     SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True

@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.contrib.auth.decorators import login_required
 from django.urls import include, path
 
 from . import views
@@ -6,6 +7,8 @@ from . import views
 admin.site.site_header = "明电收文管理系统"
 admin.site.site_title = "明电收文管理系统"
 admin.site.index_title = "机构与人员"
+# One login page for everything (lockout, audit, second factor): the admin's own form sends people to ours.
+admin.site.login = login_required(admin.site.login)
 
 urlpatterns = [
     path("", views.home, name="home"),

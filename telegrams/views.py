@@ -15,7 +15,7 @@ from audit.services import record
 from directory import roles
 from directory.models import Unit
 
-from . import services
+from . import prefill, services
 from .access import role_required, telegram_for
 from .filters import RegisterFilter
 from .forms import CorrectionForm, TelegramForm, VoidForm
@@ -78,14 +78,24 @@ def register_from_form(form: TelegramForm, actor) -> Telegram | None:
 
 @role_required(roles.CLERK)
 def register_create(request):
-    form = TelegramForm(request.POST or None, request.FILES or None,
-                        initial={"received_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M")})
+    initial = {"received_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M")}
+    if request.method == "POST" and prefill.PARSE_SUBMIT in request.POST:
+        # 识别并填表: the text only fills the form; nothing is saved until the clerk presses 保存并编号.
+        paste = prefill.PasteForm(request.POST, request.FILES)
+        filled = paste.parse()
+        form = TelegramForm(initial={**initial, **(filled.data if filled else {})})
+        return render(request, "telegrams/register_form.html", {
+            "form": form, "unit_names": _unit_names(), "paste": paste, "filled": filled,
+        })
+    form = TelegramForm(request.POST or None, request.FILES or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         telegram = register_from_form(form, request.user)
         if telegram is not None:
             messages.success(request, f"已登记，收文号 {telegram.receipt_no}")
             return redirect("telegrams:detail", pk=telegram.pk)
-    return render(request, "telegrams/register_form.html", {"form": form, "unit_names": _unit_names()})
+    return render(request, "telegrams/register_form.html", {
+        "form": form, "unit_names": _unit_names(), "paste": prefill.PasteForm(),
+    })
 
 
 @login_required

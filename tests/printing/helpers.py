@@ -40,9 +40,9 @@ def route_now(telegram) -> None:
 
 
 def pdf_text(content: bytes) -> str:
-    """The PDF's text as pdftotext (poppler) reads it in layout order, else pypdf."""
+    """The PDF's text in content order (WeasyPrint draws in document order): pdftotext -raw, else pypdf."""
     if shutil.which("pdftotext"):
-        done = subprocess.run(["pdftotext", "-layout", "-enc", "UTF-8", "-", "-"], input=content,
+        done = subprocess.run(["pdftotext", "-raw", "-enc", "UTF-8", "-", "-"], input=content,
                               capture_output=True, check=True)
         return done.stdout.decode("utf-8")
     import io

@@ -47,7 +47,8 @@ class Command(BaseCommand):
                 self.stdout.write(f"发现 {report.orphans} 个无记录的扫描文件（可用 --remove-orphans 删除）")
 
     def _progress(self, kind: str, done: int, total: int) -> None:
-        self.stderr.write(f"\r{kind}：{done}/{total}", ending="", style_func=lambda text: text)
+        # \r + erase to end of line: one status line, rewritten in place.
+        self.stderr.write(f"\r{kind}：{done}/{total}\x1b[K", ending="", style_func=lambda text: text)
         self.stderr.flush()
         self._progress_shown = True
 

@@ -1,0 +1,49 @@
+"""Real objects for the security tests: the seed telegram registered by the clerk (with a scan), routed to
+自治区总工会 (unit A, staff_zgh), a 批示 by the leader; and row counters for "nothing was written"."""
+from __future__ import annotations
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from tests.conftest import client_for
+from tests.telegrams.helpers import SEED_FORM
+
+PNG_1PX = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
+    b"\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82"
+)
+
+
+@pytest.fixture
+def world(demo, clerk, leader, admin_user, staff_zgh, staff_cz):
+    """One telegram delivered to unit A (自治区总工会) with its delivery, a scan and a 批示."""
+    from annotations.services import annotate
+    from routing import services as routing
+    from routing.models import Delivery, RoutingOrder
+    from telegrams.models import Telegram
+
+    data = dict(SEED_FORM, scans=SimpleUploadedFile("page1.png", PNG_1PX, content_type="image/png"))
+    response = client_for(clerk).post(reverse("telegrams:create"), data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    telegram = Telegram.objects.get()
+    routing.route(RoutingOrder.objects.get(telegram=telegram).pk)
+    delivery = Delivery.objects.get(telegram=telegram)
+    assert delivery.unit.name == "自治区总工会"
+    annotation = annotate(telegram, "同意。", leader)
+    return {
+        "telegram": telegram, "delivery": delivery, "scan": telegram.scans.get(), "annotation": annotation,
+        "users": {"clerk": clerk, "leader": leader, "admin": admin_user, "staff_a": staff_zgh, "staff_b": staff_cz},
+    }
+
+
+def row_counts() -> dict[str, int]:
+    """Rows of everything a hostile request could try to write."""
+    from annotations.models import Annotation
+    from audit.models import AuditEntry
+    from routing.models import Delivery, RoutingEvent, RoutingOrder
+    from telegrams.models import Scan, Telegram, TelegramChange
+
+    return {m.__name__: m.objects.count() for m in (
+        Telegram, Scan, TelegramChange, AuditEntry, Delivery, RoutingOrder, RoutingEvent, Annotation,
+    )}
