@@ -27,18 +27,21 @@ def at_text(at: datetime) -> str:
 
 
 def entry_text(
-    seq: int, at: datetime, actor_id: int | None, actor_name: str,
+    seq: int, at: datetime | str, actor_id: int | None, actor_name: str,
     action: str, object_type: str, object_id: str, data: str,
 ) -> str:
     """canonical_json of the entry's fields, written out by hand (keys already in sorted order).
 
     Equal to canonical_json({...}) for every input (tests/audit/test_chain.py checks it), but without the
-    dict and the key sort: verification of a million entries spends its time in SHA-256, not here."""
+    dict and the key sort: verification of a million entries spends its time in SHA-256, not here.
+    `at` may be given already as at_text (verify has the database format it)."""
+    if at.__class__ is not str:
+        at = at_text(at)
     return (
         '{"action":' + encode_basestring(action)
         + ',"actor":' + encode_basestring(actor_name)
         + ',"actor_id":' + ("null" if actor_id is None else str(int(actor_id)))
-        + ',"at":"' + at_text(at)
+        + ',"at":"' + at
         + '","data":' + encode_basestring(data)
         + ',"object_id":' + encode_basestring(object_id)
         + ',"object_type":' + encode_basestring(object_type)
@@ -47,7 +50,7 @@ def entry_text(
 
 
 def link_hash(
-    prev_hash: str, seq: int, at: datetime, actor_id: int | None, actor_name: str,
+    prev_hash: str, seq: int, at: datetime | str, actor_id: int | None, actor_name: str,
     action: str, object_type: str, object_id: str, data: str,
 ) -> str:
     text = entry_text(seq, at, actor_id, actor_name, action, object_type, object_id, data)

@@ -107,7 +107,7 @@ def capped_rows(qs: QuerySet[Telegram], fmt: str) -> list[list]:
 def as_dicts(row_list: list[list]) -> list[dict]:
     """Rows keyed by field name, for the PDF template."""
     keys = [key for key, _ in FIELDS]
-    return [dict(zip(keys, row)) for row in row_list]
+    return [dict(zip(keys, row, strict=True)) for row in row_list]
 
 
 def _safe_text(value):

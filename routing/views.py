@@ -7,6 +7,7 @@ from django.core.paginator import Paginator
 from django.http import StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from directory import roles
@@ -51,7 +52,10 @@ def sign(request, pk: int):
         messages.error(request, exc.message)
     else:
         messages.success(request, f"已签收 {delivery.telegram.receipt_no}")
-    return redirect(request.POST.get("next") if request.POST.get("next", "").startswith("/") else "routing:inbox")
+    # Only a path on this site: "//evil.example" also starts with "/".
+    target = request.POST.get("next", "")
+    safe = target.startswith("/") and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()})
+    return redirect(target if safe else "routing:inbox")
 
 
 @role_required(roles.STAFF)

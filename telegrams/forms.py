@@ -132,6 +132,12 @@ class TelegramForm(forms.Form):
             raise forms.ValidationError("收报时间不正确。")
         return value
 
+    def clean_signed_on(self):
+        value = self.cleaned_data["signed_on"]
+        if value and (value.year < 1949 or value > timezone.localdate() + timezone.timedelta(days=1)):
+            raise forms.ValidationError("成文日期不正确。")
+        return value
+
     def clean_title(self):
         value = self.cleaned_data["title"].strip()
         if not value:
@@ -162,6 +168,7 @@ class CorrectionForm(forms.Form):
     reason = forms.CharField(label="更正原因", max_length=200, error_messages={"required": "请填写更正原因。"})
 
     clean_received_at = TelegramForm.clean_received_at
+    clean_signed_on = TelegramForm.clean_signed_on
     clean_title = TelegramForm.clean_title
     clean_addressees = TelegramForm.clean_addressees
     clean_cc = TelegramForm.clean_cc

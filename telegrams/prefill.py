@@ -148,9 +148,8 @@ class PasteForm(forms.Form):
             # Show what was read from the file in the text box, so the clerk can fix it and parse again.
             self.data = self.data.copy()
             self.data["text"] = text
-        elif not (cleaned.get("text") or "").strip():
-            if "text" not in self.errors:
-                raise forms.ValidationError("请粘贴电报文本或选择一个 .txt 文件。")
+        elif not (cleaned.get("text") or "").strip() and "text" not in self.errors:
+            raise forms.ValidationError("请粘贴电报文本或选择一个 .txt 文件。")
         return cleaned
 
     def parse(self) -> Prefill | None:

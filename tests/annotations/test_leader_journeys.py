@@ -234,3 +234,13 @@ def test_a_void_telegram_takes_no_annotation(clerk, leader):
     assert 'id="annotation-box"' not in c.get(reverse("telegrams:detail", args=[t.pk])).content.decode()
     assert "已作废的来电不能批示" in write(c, t, "同意。").content.decode()
     assert not Annotation.objects.exists()
+
+
+def test_a_filing_annotation_archives_the_telegram(clerk, leader):
+    t = register(clerk)
+    c = client_for(leader)
+    assert "归档" in write(c, t, "存档。").content.decode()
+    write_and_confirm(c, t, "存档。")
+    t.refresh_from_db()
+    assert t.state == State.ARCHIVED and Annotation.objects.get().text == "存档。"
+    assert inbox_rows(c) == []

@@ -62,7 +62,7 @@ def test_excel_export_of_may_opens_with_openpyxl_and_lists_the_rows_in_book_orde
     assert tuple(values[2]) == exports.COLUMNS
     body = values[3:]
     assert [r[1] for r in body] == [SEED_RECEIPT_NO, "宁机明收[2020]745号", "宁机明收[2020]746号"]  # June left out
-    seed = dict(zip(exports.COLUMNS, body[0]))
+    seed = dict(zip(exports.COLUMNS, body[0], strict=True))
     assert seed["等级"] == "特提" and seed["来电单位"] == "中华全国总工会办公厅"
     assert seed["发电字号"] == "工发电〔2020〕7号" and seed["收报时间"] == "2020-05-01 21:36"
     assert seed["批办"] == "送：自治区总工会。"

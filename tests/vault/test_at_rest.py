@@ -22,9 +22,7 @@ from .conftest import (
     write_annotation,
 )
 
-# Committed data: the raw file / pg_dump sees nothing else. serialized_rollback restores the role groups
-# (created by a data migration) that the flush after a transactional test removes.
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)  # the raw file / pg_dump only sees committed data
 
 
 def raw_database() -> bytes:

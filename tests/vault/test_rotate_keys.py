@@ -198,7 +198,7 @@ def test_bad_options_and_a_bad_ring_are_refused(settings, args, setting, message
         call_command("rotate_keys", *args, skip_checks=True, stdout=io.StringIO())
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_the_command_exits_non_zero_with_a_one_line_reason(office, keys, settings, scan_root):
     first, second = office["telegrams"]
     Telegram.objects.filter(pk=second.pk).update(body_enc=Telegram.objects.get(pk=first.pk).body_enc)

@@ -1,0 +1,8 @@
+"""The product's URLs plus the baseline view under /bench/ (benchmark runs only: bench/settings.py)."""
+from django.urls import path
+
+from telegram_office.urls import urlpatterns as product_urlpatterns
+
+from . import views
+
+urlpatterns = [path("bench/insert/", views.insert_row, name="bench-insert"), *product_urlpatterns]
