@@ -98,26 +98,30 @@ def dispatch(order: RoutingOrder) -> None:
 
 
 def create_order(telegram: Telegram, *, source: str, text: str, routes: RoutingPlan, actor) -> RoutingOrder | None:
-    """Write the outbox row for a confirmed plan (every unit resolved). Archive-only plans file the telegram."""
+    """Write the outbox row for a confirmed plan (every unit resolved). Archive-only plans file the telegram.
+
+    A 批办 is a plaintext register field, so its text is kept with the order. A 批示 is encrypted at rest, so an
+    order made from one keeps no copy of its text (nor do its event and audit entry): the annotation has it."""
     assert transaction.get_connection().in_atomic_block
     if not routes.ok:
         raise RoutingError(routes.unknown_message(), "instruction")
+    kept_text = text if source == "instruction" else ""
     if routes.archive and not routes.routes:
         Telegram.objects.filter(pk=telegram.pk).update(state=State.ARCHIVED)
-        record(actor, "telegram.archive", telegram, {"text": text})
+        record(actor, "telegram.archive", telegram, {"source": source, "text": kept_text})
         return None
     if not routes.routes:
         return None
     order = RoutingOrder.objects.create(
-        telegram=telegram, source=source, text=text, routes=routes.routes,
+        telegram=telegram, source=source, text=kept_text, routes=routes.routes,
         deadline=routes.deadline, urgent=telegram.is_urgent, created_by=actor,
     )
-    RoutingEvent.objects.create(telegram=telegram, order=order, actor=actor, to_state=OrderState.PENDING,
-                                note=f"{order.get_source_display()}：{text[:200]}")
+    note = f"批办：{kept_text[:200]}" if kept_text else "领导批示分送：" + "、".join(r["unit"] for r in routes.routes)
+    RoutingEvent.objects.create(telegram=telegram, order=order, actor=actor, to_state=OrderState.PENDING, note=note[:300])
     if telegram.state == State.REGISTERED:
         Telegram.objects.filter(pk=telegram.pk).update(state=State.INSTRUCTED)
     record(actor, "routing.order", order, {
-        "telegram": telegram.receipt_no, "source": source, "text": text,
+        "telegram": telegram.receipt_no, "source": source, "text": kept_text,
         "routes": [{"unit": r["unit"], "role": r["role"]} for r in routes.routes],
         "deadline": routes.deadline.isoformat() if routes.deadline else None,
     })

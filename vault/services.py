@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -233,8 +234,6 @@ def scan_orphans() -> list[Path]:
 
 
 def _is_uuid(text: str) -> bool:
-    import uuid
-
     try:
         return str(uuid.UUID(text)) == text
     except ValueError:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from annotations import services
 from annotations.models import Annotation, AppendOnlyError, ReadRequest
 from audit.models import AuditEntry
 from routing.models import RoutingOrder
@@ -89,9 +90,13 @@ def test_an_unknown_unit_is_named_with_suggestions_and_nothing_is_saved(clerk, l
     html = page.content.decode()
     assert "未找到单位：财正厅" in html and "自治区财政厅" in html
     assert 'value="confirm"' not in html  # no 确认 until every unit resolves
-    forced = write(c, t, "请财正厅牵头办理。", action="confirm", fingerprint="0" * 64)
+    # Even a hand-made confirmation of exactly that parse is refused, by the view and by the service.
+    forced = write(c, t, "请财正厅牵头办理。", action="confirm",
+                   fingerprint=services.prepare(t, "请财正厅牵头办理。", actor=leader).fingerprint)
     assert forced.status_code == 200 and "未找到单位：财正厅" in forced.content.decode()
     assert not Annotation.objects.exists() and not RoutingOrder.objects.exists()
+    with pytest.raises(services.AnnotationError, match="未找到单位：财正厅"):
+        services.annotate(t, "请财正厅牵头办理。", leader)
     assert not AuditEntry.objects.filter(action__startswith="annotation.").exists()
 
 
@@ -191,7 +196,11 @@ def test_an_unknown_leader_name_is_refused(clerk, leader):
     c = client_for(leader)
     html = write(c, t, "请王明同志阅示。").content.decode()
     assert "未找到领导：王明" in html and 'value="confirm"' not in html
-    write(c, t, "请王明同志阅示。", action="confirm", fingerprint="0" * 64)
+    forced = write(c, t, "请王明同志阅示。", action="confirm",
+                   fingerprint=services.prepare(t, "请王明同志阅示。", actor=leader).fingerprint)
+    assert "未找到领导：王明" in forced.content.decode()
+    with pytest.raises(services.AnnotationError, match="未找到领导：王明"):
+        services.annotate(t, "请王明同志阅示。", leader)
     assert not Annotation.objects.exists() and not ReadRequest.objects.exists()
 
 

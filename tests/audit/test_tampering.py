@@ -198,3 +198,17 @@ def test_the_head_row_always_matches_the_last_entry(chain):
     head = ChainHead.objects.get()
     last = AuditEntry.objects.order_by("-seq").first()
     assert (head.seq, head.hash) == (last.seq, last.hash)
+
+
+def test_entries_stamped_on_a_whole_second_verify(monkeypatch):
+    """The database formats the time for the hash; a time with no microseconds is stored without a fraction."""
+    from datetime import UTC, datetime
+
+    import audit.services
+
+    monkeypatch.setattr(audit.services.timezone, "now", lambda: datetime(2026, 3, 1, 8, 0, 0, tzinfo=UTC))
+    append(2)
+    monkeypatch.undo()
+    append(1)
+    result = verify_chain()
+    assert result.ok and result.count == 3, result.message

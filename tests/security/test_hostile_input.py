@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import re
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import pytest
 from django.conf import settings
@@ -146,7 +146,7 @@ def test_markup_in_the_login_name_and_the_search_box_is_escaped(world, client):
     r = clerk.get(reverse("telegrams:register"), {"q": hostile})
     assert r.status_code == 200 and "<script>x(" not in r.content.decode()
     audit = client_for(world["users"]["admin"]).get(reverse("audit:log")).content.decode()
-    assert "<script>x(" not in audit
+    assert "<script>x(" not in audit and "&quot;&gt;&lt;script&gt;" in audit  # the failed login's name
 
 
 # --- 2. SQL-like strings are just text ---------------------------------------------------------------------------

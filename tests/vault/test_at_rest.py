@@ -94,10 +94,6 @@ def test_the_scan_file_on_disk_holds_no_plaintext(clerk_client, scan_root, no_br
 
 
 @pytest.mark.skipif(not annotations_available(), reason="the annotations app is not there yet")
-@pytest.mark.xfail(strict=True, reason=(
-    "a routing 批示 is copied in clear into RoutingOrder.text, the RoutingEvent note and the routing.order "
-    "audit entry (routing/services.create_order); remove this marker once those hold no 批示 text"
-))
 def test_a_routing_批示_appears_nowhere_in_the_raw_database(clerk_client, leader, scan_root, no_broker):
     telegram = register_seed(clerk_client, instruction="")
     text = "请财政厅研办，抓紧拿出贯彻落实意见报我。" + chinese_marker()

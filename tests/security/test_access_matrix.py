@@ -1,0 +1,128 @@
+"""Every URL in the URLconf × every role, with real objects: the seed telegram delivered to unit A (自治区总工会),
+its delivery, its scan and a leader's 批示. The expected answer of each cell is written down below; any difference
+fails, and so does a URL pattern that has no row (add one when you add a URL) or a row whose URL is gone.
+
+L means "302 to the login page". Staff of unit B asking for unit A's objects get 404 (an object out of scope looks
+exactly like a missing one); a role asking for another role's page gets 403."""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from tests.conftest import client_for
+
+pytestmark = pytest.mark.django_db
+
+ROLES = ("anonymous", "clerk", "leader", "staff_a", "staff_b", "admin")
+L = "L"
+GET, POST = "get", "post"
+
+# URL arguments from the world (tests/security/conftest.py).
+T: Callable[[dict], list] = lambda w: [w["telegram"].pk]  # noqa: E731
+ARGS: dict[str, Callable[[dict], list]] = {
+    "telegrams:detail": T, "telegrams:correct": T, "telegrams:void": T,
+    "telegrams:scan": lambda w: [w["telegram"].pk, w["scan"].pk],
+    "routing:sign": lambda w: [w["delivery"].pk], "routing:complete": lambda w: [w["delivery"].pk],
+    "annotations:write": T, "annotations:correct": lambda w: [w["annotation"].pk],
+    "audit:telegram": T,
+    "printing:slip": T, "printing:slip_pdf": T, "printing:register_export": lambda w: ["csv"],
+}
+
+# Form posts carry empty data: the answer shows access, and nothing changes state except where the cell is a 302.
+MATRIX: list[tuple] = [
+    # URL name                   method  anonymous clerk leader staff_a staff_b admin
+    ("home",                      GET,   L,        302,  302,   302,    302,    302),
+    ("healthz",                   GET,   200,      200,  200,   200,    200,    200),
+    ("login",                     GET,   200,      302,  302,   302,    302,    302),
+    ("login",                     POST,  200,      302,  302,   302,    302,    302),
+    ("logout",                    POST,  L,        L,    L,     L,      L,      L),
+    ("logout",                    GET,   405,      405,  405,   405,    405,    405),
+    ("password_change",           GET,   L,        200,  200,   200,    200,    200),
+    ("otp_verify",                GET,   L,        302,  302,   302,    302,    302),
+    ("otp_setup",                 GET,   L,        200,  200,   200,    200,    200),
+    ("telegrams:register",        GET,   L,        200,  200,   403,    403,    200),
+    ("telegrams:create",          GET,   L,        200,  403,   403,    403,    403),
+    ("telegrams:create",          POST,  L,        200,  403,   403,    403,    403),
+    ("telegrams:detail",          GET,   L,        200,  200,   200,    404,    200),
+    ("telegrams:correct",         GET,   L,        200,  403,   403,    403,    403),
+    ("telegrams:correct",         POST,  L,        200,  403,   403,    403,    403),
+    ("telegrams:void",            POST,  L,        302,  403,   403,    403,    403),
+    ("telegrams:void",            GET,   L,        405,  403,   403,    403,    403),
+    ("telegrams:scan",            GET,   L,        200,  200,   200,    404,    200),
+    ("routing:inbox",             GET,   L,        403,  403,   200,    200,    403),
+    ("routing:sign",              POST,  L,        403,  403,   302,    404,    403),
+    ("routing:sign",              GET,   L,        403,  403,   405,    405,    403),
+    ("routing:complete",          GET,   L,        403,  403,   200,    404,    403),
+    ("routing:complete",          POST,  L,        403,  403,   200,    404,    403),
+    ("routing:history",           GET,   L,        403,  403,   403,    403,    200),
+    ("routing:history_csv",       GET,   L,        403,  403,   403,    403,    200),
+    ("annotations:inbox",         GET,   L,        403,  200,   403,    403,    403),
+    ("annotations:write",         POST,  L,        403,  200,   403,    403,    403),
+    ("annotations:write",         GET,   L,        403,  405,   403,    403,    403),
+    ("annotations:correct",       POST,  L,        403,  200,   403,    403,    403),
+    ("annotations:alerts_read",   POST,  L,        403,  302,   403,    403,    403),
+    ("audit:log",                 GET,   L,        403,  403,   403,    403,    200),
+    ("audit:csv",                 GET,   L,        403,  403,   403,    403,    200),
+    ("audit:telegram",            GET,   L,        403,  403,   403,    403,    200),
+    ("audit:verify",              GET,   L,        403,  403,   403,    403,    200),
+    ("audit:verify",              POST,  L,        403,  403,   403,    403,    302),
+    ("printing:slip",             GET,   L,        200,  200,   200,    404,    200),
+    ("printing:slip_pdf",         GET,   L,        200,  200,   200,    404,    200),
+    ("printing:register_export",  GET,   L,        200,  200,   403,    403,    200),
+    # Django's admin (one row for all of it; only 管理员 are is_staff) and the static files.
+    ("/admin/",                   GET,   L,        L,    L,     L,      L,      200),
+    ("/static/css/app.css",       GET,   200,      200,  200,   200,    200,    200),
+]
+PATHS = {"/admin/", "/static/css/app.css"}
+
+
+def url_names(patterns=None, namespace: str = "") -> list[str]:
+    """Every named URL of the URLconf (namespaced), the admin site's own URLs left out (its row is /admin/)."""
+    names = []
+    for p in get_resolver().url_patterns if patterns is None else patterns:
+        if isinstance(p, URLResolver):
+            if p.app_name == "admin":
+                continue
+            ns = ":".join(part for part in (namespace, p.namespace) if part)
+            names += url_names(p.url_patterns, ns)
+        elif isinstance(p, URLPattern):
+            names.append(f"{namespace}:{p.name}" if namespace else (p.name or f"<unnamed {p.pattern}>"))
+    return names
+
+
+def test_every_url_has_a_row_and_every_row_a_url():
+    in_urlconf = set(url_names())
+    in_matrix = {row[0] for row in MATRIX} - PATHS
+    assert not in_urlconf - in_matrix, f"URLs without a row in the access matrix: {sorted(in_urlconf - in_matrix)}"
+    assert not in_matrix - in_urlconf, f"rows for URLs that no longer exist: {sorted(in_matrix - in_urlconf)}"
+    assert all(len(row) == 2 + len(ROLES) for row in MATRIX)
+
+
+def observed(response) -> int | str:
+    if response.status_code == 302 and response["Location"].startswith((reverse("login"), "/admin/login/")):
+        return L
+    return response.status_code
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_access_matrix(world, role, settings):
+    settings.WHITENOISE_USE_FINDERS = True  # static files as `collectstatic` would have them, without running it
+    user = world["users"].get(role)
+    differences = []
+    for name, method, *expected in MATRIX:
+        url = name if name in PATHS else reverse(name, args=ARGS.get(name, lambda w: [])(world))
+        client = client_for(user) if user else Client()  # a fresh session per cell: logout ends only its own
+        response = getattr(client, method)(url, {})
+        got, want = observed(response), expected[ROLES.index(role)]
+        if got != want:
+            differences.append(f"{method.upper()} {url} ({name}) as {role}: expected {want}, got {got}")
+    assert not differences, "\n".join(differences)
+
+
+def test_matrix_size():
+    urls = len(set(url_names())) + len(PATHS)
+    print(f"access matrix: {urls} URLs ({len(MATRIX)} URL×method rows) × {len(ROLES)} roles = {len(MATRIX) * len(ROLES)} cells")
+    assert urls >= 30
