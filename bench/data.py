@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from datetime import UTC, datetime, timedelta
 
+from django.conf import settings
 from django.db import connection, transaction
 
 from audit.chain import canonical_json, link_hash
@@ -66,8 +67,9 @@ TOPICS = [
 ]
 SENDERS = ["国务院办公厅", "中华全国总工会办公厅", "自治区人民政府办公厅", "自治区党委办公厅", "应急管理部办公厅", "教育部办公厅"]
 # precedence by g % 20: 1 特提, 3 特急, 4 加急, 12 平急 (most traffic is ordinary)
-PRECEDENCE_SQL = "CASE WHEN g % 20 = 0 THEN '特提' WHEN g % 20 < 4 THEN '特急' WHEN g % 20 < 8 THEN '加急' ELSE '平急' END"
-RANK_SQL = "CASE WHEN g % 20 = 0 THEN 0 WHEN g % 20 < 4 THEN 1 WHEN g % 20 < 8 THEN 2 ELSE 3 END"
+PRECEDENCE_SQL = "CASE mod(g, 20) WHEN 0 THEN '特提' WHEN 1 THEN '特急' WHEN 2 THEN '特急' WHEN 3 THEN '特急' ELSE " \
+    "CASE WHEN mod(g, 20) < 8 THEN '加急' ELSE '平急' END END"
+RANK_SQL = "CASE WHEN mod(g, 20) = 0 THEN 0 WHEN mod(g, 20) < 4 THEN 1 WHEN mod(g, 20) < 8 THEN 2 ELSE 3 END"
 
 
 def generate_telegrams(count: int, *, year: int, registered_by_id: int) -> None:
@@ -82,13 +84,13 @@ def generate_telegrams(count: int, *, year: int, registered_by_id: int) -> None:
                 cc, signatory, body_enc, instruction, proposal, state, void_reason, registered_at, updated_at,
                 registered_by_id)
             SELECT gen_random_uuid(), %(prefix)s || '[' || %(year)s || ']' || g || '号', %(year)s, g,
-                (%(senders)s::text[])[1 + g % %(nsenders)s], {PRECEDENCE_SQL}, {RANK_SQL}, '明电',
+                (%(senders)s::text[])[1 + mod(g, %(nsenders)s)], {PRECEDENCE_SQL}, {RANK_SQL}, '明电',
                 make_timestamptz(%(year)s, 1, 1, 8, 0, 0, 'Asia/Shanghai') + (g * (365.0 * 86400 / %(count)s)) * interval '1 second',
-                (%(titles)s::text[])[1 + (g * 7919) % %(ntitles)s], '', '', '发电〔' || %(year)s || '〕' || g || '号',
+                (%(titles)s::text[])[1 + mod(g * 7919, %(ntitles)s)], '', '', '发电〔' || %(year)s || '〕' || g || '号',
                 '[]'::jsonb, '[]'::jsonb, '', '', '', '', 'done', '', now(), now(), %(user)s
             FROM generate_series(1, %(count)s) AS g
             """,
-            {"prefix": "宁机明收", "year": year, "senders": SENDERS, "nsenders": len(SENDERS), "titles": titles,
+            {"prefix": settings.RECEIPT_PREFIX, "year": year, "senders": SENDERS, "nsenders": len(SENDERS), "titles": titles,
              "ntitles": len(titles), "count": count, "user": registered_by_id},
         )
         cur.execute(

@@ -2,7 +2,7 @@
 
 The same path as the clerk's form, so an import numbers, encrypts, audits and routes exactly like 保存并编号:
 the text is parsed (textparse), mapped onto TelegramForm by the paste step's own mapping (prefill), so the
-same field checks and Chinese messages apply, then ``register_from_form`` resolves the 批办 with
+same field checks and Chinese messages apply, then ``registration.register_from_form`` resolves the 批办 with
 routing.services.plan_for (unknown units: nothing saved) and calls telegrams.services.register.
 A file is remembered by the SHA-256 of its bytes (ImportedFile, written in the registration's transaction),
 so a folder imported again skips what it already holds.
@@ -126,7 +126,7 @@ def import_text(text: str, *, actor: AbstractBaseUser, source: SourceFile | None
     A receipt number in the text is kept when free (the year's counter moves past it), refused when taken."""
     from .forms import TelegramForm
     from .prefill import form_data
-    from .views import register_from_form  # the form's own registration step: one path for both
+    from .registration import register_from_form
 
     try:
         parsed = parse(text, now=timezone.now())
