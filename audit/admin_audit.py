@@ -25,6 +25,10 @@ def _plain(value):
     return str(value)
 
 
+# Form fields whose values are secrets (password hashes, authenticator keys, tokens): named, never recorded.
+SECRET_WORDS = ("password", "key", "secret", "token", "otp")
+
+
 class AuditedAdmin:
     audit_name = ""  # "unit" → directory.unit_saved / directory.unit_deleted
     audit_m2m_action = ""  # e.g. "directory.user_roles": who gained or lost a role group
@@ -35,9 +39,13 @@ class AuditedAdmin:
             return {}
         return {f.name: {str(v) for v in getattr(obj, f.name).all()} for f in obj._meta.many_to_many}
 
+    def _secret(self, name: str) -> bool:
+        return any(word in name for word in SECRET_WORDS)
+
     def save_model(self, request, obj, form, change):
         model_fields = {f.name for f in obj._meta.concrete_fields}
-        fields = [f for f in form.changed_data if f in model_fields and "password" not in f]
+        fields = [f for f in form.changed_data if f in model_fields and not self._secret(f)]
+        secrets = sorted(f for f in form.changed_data if self._secret(f))
         old = type(obj)._default_manager.filter(pk=obj.pk).first() if change else None
         request._audit_m2m_before = self._m2m_names(obj) if change else {}
         with transaction.atomic():
@@ -49,7 +57,8 @@ class AuditedAdmin:
                            if _plain(getattr(old, f)) != _plain(getattr(obj, f))}
             record(request.user, f"{self.audit_prefix}.{self.audit_name}_saved", obj, {
                 "name": str(obj), "created": not change, "changed": changed,
-                **({"password_changed": True} if any("password" in f for f in form.changed_data) else {}),
+                # A secret's value never enters the ledger (it could not be removed again): only that it changed.
+                **({"secrets_changed": secrets} if secrets else {}),
             })
 
     def save_related(self, request, form, formsets, change):

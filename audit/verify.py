@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from django.db import connection, transaction
@@ -57,7 +57,6 @@ class VerifyResult:
     reason: str = ""
     detail: str = ""
     head_seq: int = 0
-    extra: dict = field(default_factory=dict)
 
     @property
     def message(self) -> str:

@@ -18,7 +18,6 @@ import os
 import re
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import threading
@@ -172,8 +171,9 @@ class Service:
         self.name, self.args = name, args
         self.log = LOGS / f"bench-{name}.log"
         LOGS.mkdir(exist_ok=True)
-        self.proc = subprocess.Popen(args, cwd=ROOT, env=dict(os.environ), stdout=open(self.log, "ab"),
-                                     stderr=subprocess.STDOUT, start_new_session=True)
+        with open(self.log, "ab") as log:  # the child keeps its own copy of the descriptor
+            self.proc = subprocess.Popen(args, cwd=ROOT, env=dict(os.environ), stdout=log, stderr=subprocess.STDOUT,
+                                         start_new_session=True)
 
     def alive(self) -> bool:
         return self.proc.poll() is None
@@ -385,7 +385,7 @@ def bench_register(ctx: dict, p: Progress) -> dict:
     runs = {"ours": [], "baseline": []}
     plan = [("baseline", baseline(1)), ("ours", ours(1)), ("baseline", baseline(2)), ("ours", ours(2))]
     for k, (name, request) in enumerate(plan):
-        runs[name].append(run_load(browsers, request, seconds / 2, lambda f, k=k: p.show((k + f) / len(plan), name)))
+        runs[name].append(run_load(browsers, request, seconds / 2, lambda f, k=k, name=name: p.show((k + f) / len(plan), name)))
     result = {}
     for name, rs in runs.items():
         count, secs = sum(r["count"] for r in rs), sum(r["seconds"] for r in rs)
@@ -733,7 +733,8 @@ def main() -> None:
         from bench.views import CREATE
 
         call_command("migrate", verbosity=0)
-        call_command("seed_demo", stdout=open(os.devnull, "w"))
+        with open(os.devnull, "w") as devnull:
+            call_command("seed_demo", stdout=devnull)
         with connection.cursor() as cur:
             cur.execute(CREATE)
         purge_broker()

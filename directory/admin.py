@@ -37,3 +37,31 @@ class AuditedUserAdmin(AuditedAdmin, UserAdmin):
 @admin.register(Group)
 class AuditedGroupAdmin(AuditedAdmin, GroupAdmin):
     audit_name, audit_m2m_action = "role", "directory.role_permissions"
+
+
+# Second-factor devices: an admin removes a lost authenticator or spent recovery codes (the person enrols again).
+# Keys and codes stay hidden (OTP_ADMIN_HIDE_SENSITIVE_DATA), nobody adds a device for someone else, and every
+# change is audited.
+from django_otp.plugins.otp_static.admin import StaticDeviceAdmin  # noqa: E402
+from django_otp.plugins.otp_static.models import StaticDevice  # noqa: E402
+from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin  # noqa: E402
+from django_otp.plugins.otp_totp.models import TOTPDevice  # noqa: E402
+
+admin.site.unregister(TOTPDevice)
+admin.site.unregister(StaticDevice)
+
+
+@admin.register(TOTPDevice)
+class AuditedTOTPDeviceAdmin(AuditedAdmin, TOTPDeviceAdmin):
+    audit_prefix, audit_name = "auth", "totp_device"
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(StaticDevice)
+class AuditedStaticDeviceAdmin(AuditedAdmin, StaticDeviceAdmin):
+    audit_prefix, audit_name = "auth", "recovery_codes"
+
+    def has_add_permission(self, request):
+        return False

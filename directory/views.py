@@ -1,6 +1,5 @@
 import time
 
-from django import forms
 from django.conf import settings
 from django.contrib import auth, messages
 from django.contrib.auth import views as auth_views
@@ -12,12 +11,14 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from . import security
+from .forms import LoginForm, TokenForm
 from .security import client_ip
 from .services import log_auth_event
 
 
 class LoginView(auth_views.LoginView):
     template_name = "registration/login.html"
+    form_class = LoginForm
     redirect_authenticated_user = True
 
     def form_valid(self, form):
@@ -56,13 +57,6 @@ def _next_url(request, default: str = "/") -> str:
                                                      require_https=request.is_secure()):
         return candidate
     return default
-
-
-class TokenForm(forms.Form):
-    token = forms.CharField(label="验证码", max_length=32, strip=True,
-                            error_messages={"required": "请输入验证码。", "max_length": "验证码过长。"},
-                            widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "text",
-                                                          "autofocus": True}))
 
 
 @never_cache

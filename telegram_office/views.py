@@ -1,8 +1,10 @@
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_GET
+from kombu import Connection
 
 from directory import roles
 
@@ -25,9 +27,9 @@ def healthz(request):
     except Exception as exc:  # report, don't raise: this is a probe
         status["database"] = f"error: {exc.__class__.__name__}"
     try:
-        from telegram_office.celery import app
-
-        with app.connection_for_write() as conn:
+        # A fresh connection from the settings (no pool), so the probe sees the broker as it is now.
+        with Connection(settings.CELERY_BROKER_URL, transport_options=settings.CELERY_BROKER_TRANSPORT_OPTIONS,
+                        connect_timeout=2) as conn:
             conn.ensure_connection(max_retries=1, timeout=2)
         status["broker"] = "ok"
     except Exception as exc:

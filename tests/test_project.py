@@ -21,14 +21,9 @@ def test_healthz_answers_200_when_database_and_broker_answer(client):
 
 @pytest.mark.django_db
 def test_healthz_answers_503_when_the_broker_is_down(client, settings):
-    from telegram_office.celery import app
-
-    old = app.conf.broker_url
-    app.conf.broker_url = "redis://127.0.0.1:1/0"
-    try:
-        response = client.get(reverse("healthz"))
-    finally:
-        app.conf.broker_url = old
+    settings.CELERY_BROKER_URL = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+    settings.CELERY_BROKER_TRANSPORT_OPTIONS = {}
+    response = client.get(reverse("healthz"))
     assert response.status_code == 503
     assert response.json()["broker"].startswith("error")
 

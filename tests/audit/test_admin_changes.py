@@ -88,3 +88,18 @@ def test_granting_and_taking_a_role_in_admin_is_audited(superuser, clerk):
     assert json.loads(entry.data)["groups"] == {"added": [roles.LEADER], "removed": [roles.CLERK], "now": [roles.LEADER]}
     assert "password" not in last("directory.user_saved").data
     assert verify_chain().ok
+
+
+def test_a_new_users_password_is_never_written_to_the_ledger(superuser):
+    c = client_for(superuser)
+    secret = "Secret-Pass-2026-zz"
+    response = c.post(reverse("admin:auth_user_add"),
+                      {"username": "newcomer", "password1": secret, "password2": secret, "usable_password": "true"})
+    assert response.status_code == 302, response.content.decode()[:3000]
+    entry = last("directory.user_saved")
+    data = json.loads(entry.data)
+    assert data["created"] is True and data["changed"] == {"username": "newcomer"}
+    assert data["secrets_changed"] == ["password1", "password2"]
+    assert not AuditEntry.objects.filter(data__contains=secret).exists()
+    assert not AuditEntry.objects.filter(data__contains=User.objects.get(username="newcomer").password).exists()
+    assert verify_chain().ok

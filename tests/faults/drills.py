@@ -158,6 +158,16 @@ def queued_messages() -> int:
                and r.type(k) == b"list")
 
 
+def broker_state() -> dict:
+    """For a failure message: what the broker holds and who is connected to it (another consumer on the same
+    Redis database would take the drill's messages)."""
+    r = redis_client()
+    db = r.connection_pool.connection_kwargs.get("db", 0)
+    clients = [c for c in r.client_list() if int(c.get("db", 0)) == db]
+    return {"queued": queued_messages(), "keys": [k.decode(errors="replace") for k in r.scan_iter(match="*")][:20],
+            "clients_on_db": len(clients), "commands": sorted({c.get("cmd", "") for c in clients})}
+
+
 def clear_broker() -> None:
     """Empty our queues and kombu's unacked bookkeeping, so a message a drill left behind never reaches a
     later test's worker (they would be harmless — routing is idempotent — but noisy)."""

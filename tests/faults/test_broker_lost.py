@@ -22,7 +22,7 @@ def test_redis_restarted_with_orders_queued(workers, clerk, sweep_grace):
     started = time.monotonic()
     routes = drills.plan()
     drills.register_batch(range(1, QUEUED + 1), clerk, routes)
-    assert drills.queued_messages() == QUEUED
+    assert drills.queued_messages() == QUEUED, drills.broker_state()
 
     drills.shutdown_redis()
     # The desk keeps working while the broker is down: registrations commit, their orders wait in the outbox.
@@ -49,7 +49,7 @@ def test_redis_restarted_with_orders_queued(workers, clerk, sweep_grace):
 def test_broker_flushed_with_orders_queued(workers, clerk, sweep_grace):
     started = time.monotonic()
     drills.register_batch(range(1, QUEUED + 1), clerk, drills.plan())
-    assert drills.queued_messages() == QUEUED
+    assert drills.queued_messages() == QUEUED, drills.broker_state()
     drills.redis_client().flushdb()
     assert drills.queued_messages() == 0
 

@@ -133,3 +133,26 @@ def test_check_deploy_is_clean_with_production_settings(tmp_path):
     done = subprocess.run([sys.executable, "manage.py", "check", "--deploy"], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=300)
     assert done.returncode != 0 and "AUDIT_SIGNING_KEY" in done.stderr
+
+
+def test_every_post_form_carries_the_csrf_token_and_no_view_is_exempt():
+    from django.urls import get_resolver
+
+    missing = []
+    for path in sorted((ROOT / "templates").rglob("*.html")):
+        text = path.read_text(encoding="utf-8")
+        for form in re.finditer(r"<form[^>]*method=\"post\"[^>]*>(.*?)</form>", text, re.S | re.I):
+            if "csrf_token" not in form.group(1):
+                missing.append(f"{path.relative_to(ROOT)}: {form.group(0)[:80]}")
+    assert not missing, missing
+
+    def views(patterns):
+        for p in patterns:
+            if hasattr(p, "url_patterns"):
+                yield from views(p.url_patterns)
+            else:
+                yield p.callback
+
+    exempt = [f"{v.__module__}.{v.__name__}" for v in views(get_resolver().url_patterns)
+              if getattr(v, "csrf_exempt", False)]
+    assert not exempt, exempt

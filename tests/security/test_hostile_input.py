@@ -182,6 +182,7 @@ class Case:
     says: str = ""  # the Chinese message the page must show
     csrf: bool = False
     audited: str = ""  # the one audit entry this refusal is meant to write (a failed login, an export)
+    headers: dict = field(default_factory=dict)
 
 
 def _create(w):
@@ -262,6 +263,11 @@ OVER_LONG_CASES = [
     Case("void reason of 201 characters", "clerk", "post", _void, lambda w: {"reason": "废" * 201}, 302),
     Case("login name of 10000 characters", "anonymous", "post", lambda w: reverse("login"),
          lambda w: {"username": "u" * 10_000, "password": "x"}, 200, "请输入一个正确的", audited="auth.login_failed"),
+    Case("login name of 151 characters", "anonymous", "post", lambda w: reverse("login"),
+         lambda w: {"username": "c" * 151, "password": "x"}, 200, "请输入一个正确的", audited="auth.login_failed"),
+    Case("User-Agent of 10000 characters", "anonymous", "post", lambda w: reverse("login"),
+         lambda w: {"username": "clerk", "password": "x"}, 200, "请输入一个正确的", audited="auth.login_failed",
+         headers={"User-Agent": "Mozilla/5.0 " + "A" * 10_000}),
     Case("password of 100000 characters", "anonymous", "post", lambda w: reverse("login"),
          lambda w: {"username": "clerk", "password": "p" * 100_000}, 200, "请输入一个正确的",
          audited="auth.login_failed"),
@@ -407,7 +413,7 @@ def test_hostile_request_is_refused_clearly_and_writes_nothing(world, case: Case
     if case.csrf:
         data = {**data, "csrfmiddlewaretoken": "B" * 32}
     before = row_counts()
-    response = getattr(client, case.method)(url, data)
+    response = getattr(client, case.method)(url, data, headers=case.headers)
     content = b"".join(response.streaming_content) if response.streaming else response.content
     assert response.status_code == case.status, content.decode()[:3000]
     if case.says:
@@ -422,9 +428,13 @@ def test_hostile_request_is_refused_clearly_and_writes_nothing(world, case: Case
 
 # --- 4. files that are accepted must be safe; a 100 MB upload is refused without holding it in memory -----------
 
+PATH_TRICK_NAMES = ["../../etc/passwd.pdf", "..\\..\\windows\\win.ini.pdf", "/etc/shadow.pdf", "scan\x00.pdf",
+                    "a" * 400 + ".pdf", "<img src=x onerror=alert(1)>.png"]
+HUGE_UPLOADS = ["100 MB PDF"]
+
+
 def test_path_tricks_in_file_names_are_stored_under_a_safe_name(world, clerk_client):
-    names = ["../../etc/passwd.pdf", "..\\..\\windows\\win.ini.pdf", "/etc/shadow.pdf", "scan\x00.pdf",
-             "a" * 400 + ".pdf", "<img src=x onerror=alert(1)>.png"]
+    names = PATH_TRICK_NAMES
     for i, name in enumerate(names):
         content = PNG_1PX if name.endswith(".png") else PDF
         r = clerk_client.post(reverse("telegrams:create"), reg(sender_doc_no=f"工发电[2020]{200 + i}号",
@@ -503,8 +513,10 @@ def test_a_100_mb_upload_is_refused_with_a_message_and_nothing_written(world, cl
 
 # --- 5. redirects that take a target from the request stay on this site -------------------------------------------
 
-@pytest.mark.parametrize("target", ["//evil.example/", "https://evil.example/", "/\\evil.example/",
-                                    "javascript:alert(1)"])
+REDIRECT_TARGETS = ["//evil.example/", "https://evil.example/", "/\\evil.example/", "javascript:alert(1)"]
+
+
+@pytest.mark.parametrize("target", REDIRECT_TARGETS)
 def test_redirect_targets_from_the_request_never_leave_the_site(world, target):
     staff = client_for(world["users"]["staff_a"])
     r = staff.post(reverse("routing:sign", args=[world["delivery"].pk]), {"next": target})
@@ -515,12 +527,9 @@ def test_redirect_targets_from_the_request_never_leave_the_site(world, target):
     assert r.status_code == 302 and r["Location"] == "/"
 
 
-REDIRECT_TARGETS = ["//evil.example/", "https://evil.example/", "/\\evil.example/", "javascript:alert(1)"]
-
-
 def hostile_input_count() -> int:
-    return (len(REGISTER_TEXT_FIELDS) + len(CORRECTION_TEXT_FIELDS) + len(OTHER_MARKUP_FIELDS) + len(SQL_LIKE)
-            + len(CASES) + 6 + 1 + len(REDIRECT_TARGETS))  # 6 path-trick file names, 1 upload of 100 MB
+    return sum(map(len, (REGISTER_TEXT_FIELDS, CORRECTION_TEXT_FIELDS, OTHER_MARKUP_FIELDS, SQL_LIKE, CASES,
+                         PATH_TRICK_NAMES, HUGE_UPLOADS, REDIRECT_TARGETS)))
 
 
 def test_the_hostile_input_count_is_what_the_closing_note_reports():

@@ -184,3 +184,28 @@ def test_the_second_factor_is_off_by_default_and_env_driven():
     done = subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode != 0 and "OTP_REQUIRED_ROLES" in done.stderr
+
+
+def test_an_admin_removes_a_lost_authenticator_without_ever_seeing_its_key(demo):
+    leader = Client()
+    _login(leader, "leader")
+    secret, codes, _ = enrol(leader)
+    device = TOTPDevice.objects.get(user=demo["leader"])
+    root = demo["admin"]
+    root.is_superuser = True  # the demo 管理员 group carries no model permissions; a superuser sees every admin page
+    root.save()
+    admin = Client()
+    admin.force_login(root)
+    change = admin.get(reverse("admin:otp_totp_totpdevice_change", args=[device.pk])).content.decode()
+    assert "李领导" in change or "leader" in change
+    assert device.key not in change and secret not in change and "otpauth://" not in change
+    codes_page = admin.get(reverse("admin:otp_static_staticdevice_changelist")).content.decode()
+    assert not any(code in codes_page for code in codes)
+    assert admin.get(reverse("admin:otp_totp_totpdevice_add")).status_code == 403
+
+    r = admin.post(reverse("admin:otp_totp_totpdevice_delete", args=[device.pk]), {"post": "yes"})
+    assert r.status_code == 302 and not TOTPDevice.objects.filter(pk=device.pk).exists()
+    assert _actions("auth.totp_device_deleted") == ["auth.totp_device_deleted"]
+    # The leader, with recovery codes only, must use one of them; with OTP not required they may enrol again.
+    leader.post(reverse("logout"))
+    assert _login(leader, "leader")["Location"].startswith(reverse("otp_verify"))

@@ -5,6 +5,7 @@ import json
 from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
 from django.utils import timezone
 
 from routing.instructions import Directory, InstructionError, parse, unknown_message
@@ -24,7 +25,14 @@ class Command(BaseCommand):
 
     def handle(self, *args, text: str, as_json: bool, received_on: str | None, **options):
         received = _parse_date(received_on) if received_on else timezone.localdate()
-        directory = Directory.from_db()
+        try:
+            parse(text, Directory([]), received_on=received)  # refuse bad text before touching the database
+        except InstructionError as exc:
+            raise CommandError(" ".join(str(exc).split())) from exc
+        try:
+            directory = Directory.from_db()
+        except DatabaseError as exc:
+            raise CommandError(f"无法读取机构目录（数据库未就绪？请先运行 migrate）：{exc.__class__.__name__}") from exc
         try:
             parsed = parse(text, directory, received_on=received)
         except InstructionError as exc:
