@@ -86,6 +86,17 @@ def ensure_user(username: str, *, full_name: str, role: str, password: str, unit
     return user
 
 
+def grant_admin_permissions() -> int:
+    """The 管理员 group manages units, people, users and roles in Django admin (model permissions exist only
+    after migrate's post_migrate step, so this runs from seed_demo, not from the groups migration)."""
+    from django.contrib.auth.models import Permission
+
+    group, _ = Group.objects.get_or_create(name="管理员")
+    perms = Permission.objects.filter(content_type__app_label__in=["directory", "auth"])
+    group.permissions.add(*perms)
+    return perms.count()
+
+
 def log_auth_event(action: str, *, user=None, username: str = "", ip: str = "", data: dict | None = None) -> None:
     with transaction.atomic():
         record(user if user is not None else (username or "匿名"), action, user,

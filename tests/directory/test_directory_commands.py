@@ -94,3 +94,13 @@ def test_show_telegram_contract(clerk_client):
     assert data["state"] == "instructed" and data["annotations"] == []
     with pytest.raises(CommandError, match="不存在"):
         call_command("show_telegram", "宁机明收[2020]999号", "--json")
+
+
+def test_demo_admin_can_manage_units_and_people_in_django_admin(demo):
+    from tests.conftest import client_for
+
+    c = client_for(demo["admin"])
+    assert c.get("/admin/directory/unit/").status_code == 200
+    assert c.get("/admin/directory/person/").status_code == 200
+    assert c.get("/admin/directory/unit/add/").status_code == 200
+    assert client_for(demo["clerk"]).get("/admin/directory/unit/").status_code == 302  # not staff: to login

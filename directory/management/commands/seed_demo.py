@@ -3,7 +3,7 @@ from django.db import transaction
 
 from directory import demo
 from directory.models import Unit
-from directory.services import ensure_user
+from directory.services import ensure_user, grant_admin_permissions
 
 
 class Command(BaseCommand):
@@ -18,6 +18,7 @@ class Command(BaseCommand):
             for name, _, _, parent in demo.UNITS:
                 if parent:
                     Unit.objects.filter(name=name).update(parent=Unit.objects.get(name=parent))
+            grant_admin_permissions()
             for username, full_name, role, unit in demo.USERS:
                 ensure_user(username, full_name=full_name, role=role, password=demo.PASSWORD,
                             unit=Unit.objects.get(name=unit) if unit else None)
