@@ -34,6 +34,7 @@ RESULTS = ROOT / "bench" / "results.json"
 LOGS = ROOT / "var"
 INSTRUCTION = "请财政厅牵头，民政厅、教育厅配合办理。"  # three units: one lead, two assisting
 URGENT_INSTRUCTION = "送：自治区总工会。"
+STALL_LIMIT = 180  # seconds without the expected work done: the run stops and says so
 GOALS = {"register": 0.5, "route": 0.5, "audit_verify": 0.5}
 
 QUICK = {"register_s": 5, "route_n": 300, "latency_n": 60, "latency_bg": 6, "audit_n": 100_000,
@@ -447,6 +448,8 @@ def bench_route(ctx: dict, p: Progress) -> dict:
         while RoutingOrder.objects.filter(pk__in=ids, state=OrderState.DONE).count() < len(ids):
             if not worker.alive():
                 die(f"the worker died; see {worker.log}")
+            if time.perf_counter() - t0 > STALL_LIMIT:
+                die(f"route: orders not routed after {STALL_LIMIT} s (Redis restarted under the run?); see {worker.log}")
             time.sleep(0.01)
         return time.perf_counter() - t0
 
@@ -456,6 +459,8 @@ def bench_route(ctx: dict, p: Progress) -> dict:
         for _ in range(count):
             noop.apply_async(queue="default", priority=0)
         while int(r.get(NOOP_DONE) or 0) < count:
+            if time.perf_counter() - t0 > STALL_LIMIT:
+                die(f"route: no-op tasks not run after {STALL_LIMIT} s (Redis restarted under the run?); see {worker.log}")
             time.sleep(0.005)
         return time.perf_counter() - t0
 

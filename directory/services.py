@@ -90,9 +90,12 @@ def grant_admin_permissions() -> int:
     """The 管理员 group manages units, people, users and roles in Django admin (model permissions exist only
     after migrate's post_migrate step, so this runs from seed_demo, not from the groups migration)."""
     from django.contrib.auth.models import Permission
+    from django.db.models import Q
 
     group, _ = Group.objects.get_or_create(name="管理员")
-    perms = Permission.objects.filter(content_type__app_label__in=["directory", "auth"])
+    # Second-factor devices: see and remove a lost one only (directory/admin.py hides keys and codes).
+    otp = Q(content_type__app_label__in=["otp_totp", "otp_static"], codename__regex=r"^(view|delete)_")
+    perms = Permission.objects.filter(Q(content_type__app_label__in=["directory", "auth"]) | otp)
     group.permissions.add(*perms)
     return perms.count()
 

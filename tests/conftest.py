@@ -56,7 +56,8 @@ def _private_filesystem_broker():
     (folder / "queue").mkdir(parents=True, exist_ok=True)
     os.environ["CELERY_FS_BROKER_DIR"] = str(folder)
     options = {**settings.CELERY_BROKER_TRANSPORT_OPTIONS, "data_folder_in": str(folder / "queue"),
-               "data_folder_out": str(folder / "queue"), "processed_folder": str(folder / "processed")}
+               "data_folder_out": str(folder / "queue"), "processed_folder": str(folder / "processed"),
+               "control_folder": str(folder / "control")}
     settings.CELERY_BROKER_TRANSPORT_OPTIONS = options
     app.conf.broker_transport_options = options
 

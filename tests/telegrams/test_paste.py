@@ -215,3 +215,16 @@ def client_for_leader(leader):
     from tests.conftest import client_for
 
     return client_for(leader)
+
+
+def test_pasted_terminal_output_with_page_breaks_still_fills_the_form(clerk_client):
+    from django.urls import reverse
+
+    from telegrams.models import Telegram
+
+    text = (SAMPLES / "seed_744.txt").read_text(encoding="utf-8").replace("\n\n", "\n\x0c\n", 3)
+    response = clerk_client.post(reverse("telegrams:create"), {"parse": "1", "text": text})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'value="宁机明收[2020]744号"' in html  # the form is filled; only the echoed paste keeps its page breaks
+    assert Telegram.objects.count() == 0
