@@ -112,6 +112,7 @@ class ReadRequest(models.Model):
 class AlertKind(models.TextChoices):
     URGENT = "urgent", "急件到达"
     READ_REQUEST = "read_request", "请您阅示"
+    DELIVERED = "delivered", "新来电待签收"
 
 
 class Alert(models.Model):

@@ -275,6 +275,18 @@ def notify_registered(telegram: Telegram) -> None:
                f"{telegram.precedence}来电：{telegram.receipt_no} {telegram.sender_unit_name} {telegram.title}")
 
 
+def notify_delivered(telegram: Telegram, unit_ids: list[int]) -> None:
+    """Called by routing.services.route inside its transaction: the staff of each unit that just received the
+    telegram get an alert (and an e-mail where they have an address)."""
+    if not unit_ids:
+        return
+    staff = list(get_user_model().objects.filter(
+        groups__name=roles.STAFF, is_active=True, person__unit_id__in=unit_ids).distinct())
+    if staff:
+        _alert(staff, telegram, AlertKind.DELIVERED,
+               f"{telegram.precedence}来电待签收：{telegram.receipt_no} {telegram.title}")
+
+
 def mark_alerts_read(user, telegram: Telegram | None = None) -> int:
     """Opening a telegram clears its alerts for that user (telegram None: all of them)."""
     if not getattr(user, "is_authenticated", False):

@@ -172,6 +172,9 @@ def route(order_id: int) -> int:
                            for d in created],
         })
         sync_telegram_state(telegram, reopen=bool(created))
+        from annotations.services import notify_delivered
+
+        notify_delivered(telegram, new_units)
     return len(created)
 
 

@@ -138,3 +138,17 @@ def test_show_telegram_lists_deliveries(seed_order):
     data = json.loads(out.getvalue())
     assert data["deliveries"] == [{"unit": "自治区总工会", "role": "handle", "state": "delivered", "deadline": "2020-05-02"}]
     assert data["state"] == "instructed"
+
+
+def test_the_units_staff_are_alerted_when_a_telegram_arrives(seed_order, staff_zgh, staff_cz):
+    from annotations.models import Alert
+
+    services.route(seed_order.pk)
+    alert = Alert.objects.get(user=staff_zgh)
+    assert alert.kind == "delivered" and "待签收" in alert.text and alert.read_at is None
+    assert not Alert.objects.filter(user=staff_cz).exists()
+    page = client_for(staff_zgh).get(reverse("routing:inbox")).content.decode()
+    assert 'class="badge-alert"' in page
+    client_for(staff_zgh).get(reverse("telegrams:detail", args=[seed_order.telegram_id]))
+    alert.refresh_from_db()
+    assert alert.read_at is not None  # opening the telegram clears it
