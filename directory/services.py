@@ -43,7 +43,7 @@ def import_units_csv(text: str, *, actor=None) -> ImportResult:
         rows.append((lineno, name, (row.get("short_name") or "").strip()[:50], aliases, (row.get("parent") or "").strip()))
     result = ImportResult()
     with transaction.atomic():
-        for lineno, name, short, aliases, _ in rows:
+        for _lineno, name, short, aliases, _ in rows:
             unit, created = Unit.objects.get_or_create(name=name, defaults={"short_name": short, "aliases": aliases})
             if created:
                 result.created += 1

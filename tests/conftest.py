@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import time
+from io import StringIO
 from pathlib import Path
 
 import pytest
@@ -75,7 +76,7 @@ def demo(db):
     # A transactional test's flush also empties the role groups the migration created; put them back.
     for name in roles.ALL_ROLES:
         Group.objects.get_or_create(name=name)
-    call_command("seed_demo", stdout=open(os.devnull, "w"))
+    call_command("seed_demo", stdout=StringIO())
     from django.contrib.auth import get_user_model
 
     User = get_user_model()
@@ -143,10 +144,11 @@ class Worker:
         env = {**os.environ, "DATABASE_URL": db_url_for_subprocess(), "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
                "ROUTING_SWEEP_GRACE": str(settings.ROUTING_SWEEP_GRACE)}
         self.log.parent.mkdir(exist_ok=True)
+        self._log_file = log = open(self.log, "ab")  # noqa: SIM115 - handed to the child, closed in stop()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "telegram_office", "worker", "-Q", "urgent,default", "-c", "2",
              "-l", "INFO", "-n", f"test-{os.getpid()}@%h", "--without-gossip", "--without-mingle"],
-            cwd=ROOT, env=env, stdout=open(self.log, "ab"), stderr=subprocess.STDOUT, start_new_session=True,
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
         return self
 
@@ -162,6 +164,8 @@ class Worker:
                 self.proc.wait(20)
             except subprocess.TimeoutExpired:
                 self.kill()
+        if getattr(self, "_log_file", None):
+            self._log_file.close()
 
 
 def purge_broker():

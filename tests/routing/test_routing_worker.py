@@ -18,7 +18,7 @@ def test_seed_telegram_reaches_zonggonghui_within_seconds(celery_worker_process,
     clerk_client.post(reverse("telegrams:create"), SEED_FORM)
     t = Telegram.objects.get()
     delivery = wait_for(lambda: Delivery.objects.filter(telegram=t).first(), timeout=30)
-    assert delivery is not None, open(celery_worker_process.log).read()[-3000:]
+    assert delivery is not None, celery_worker_process.log.read_text()[-3000:]
     assert delivery.unit.name == "自治区总工会"
     assert delivery.role == "handle" and delivery.state == DeliveryState.DELIVERED
     assert delivery.deadline.isoformat() == "2020-05-02"  # 特提: 1 day

@@ -398,7 +398,8 @@ def test_precedence_and_class_spellings(line: str) -> None:
 
 
 def test_bare_telegram_sender_line_above_title_is_not_title() -> None:
-    text = "国务院办公厅\n\n国务院办公厅关于做好2023年汛期工作的通知\n\n各省、自治区、直辖市人民政府：\n请认真落实。\n国务院办公厅\n2023年6月1日"
+    text = ("国务院办公厅\n\n国务院办公厅关于做好2023年汛期工作的通知\n\n"
+            "各省、自治区、直辖市人民政府：\n请认真落实。\n国务院办公厅\n2023年6月1日")
     r = parse(text)
     assert r.title == "国务院办公厅关于做好2023年汛期工作的通知"
     assert r.addressees == ["各省、自治区、直辖市人民政府"]

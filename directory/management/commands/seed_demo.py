@@ -23,6 +23,6 @@ class Command(BaseCommand):
                 ensure_user(username, full_name=full_name, role=role, password=demo.PASSWORD,
                             unit=Unit.objects.get(name=unit) if unit else None)
         self.stdout.write(f"演示数据已就绪：{len(demo.UNITS)} 个单位（新增 {created}），{len(demo.USERS)} 个用户。")
-        self.stdout.write("登录账号（密码均为 %s）：" % demo.PASSWORD)
+        self.stdout.write(f"登录账号（密码均为 {demo.PASSWORD}）：")
         for username, full_name, role, unit in demo.USERS:
             self.stdout.write(f"  {username:<12} {role:<4} {full_name} {unit}")
