@@ -138,7 +138,7 @@ class Worker:
 
     def __init__(self):
         self.proc: subprocess.Popen | None = None
-        self.log = ROOT / "var" / "test-worker.log"
+        self.log = ROOT / "var" / f"test-worker-{os.getpid()}.log"  # one per test run
 
     def start(self):
         env = {**os.environ, "DATABASE_URL": db_url_for_subprocess(), "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
