@@ -16,6 +16,7 @@ import http.client
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -31,6 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 BENCH_DB = "bench_telegram_office"
 RESULTS = ROOT / "bench" / "results.json"
+PROFILES = ROOT / "bench" / "profiles"
 LOGS = ROOT / "var"
 INSTRUCTION = "请财政厅牵头，民政厅、教育厅配合办理。"  # three units: one lead, two assisting
 URGENT_INSTRUCTION = "送：自治区总工会。"
@@ -187,6 +189,61 @@ class Service:
             except subprocess.TimeoutExpired:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait(10)
+
+
+class Profile:
+    """`--profile`: py-spy samples a service's processes (wall clock, idle included, so waits on locks and the
+    database show) while ours runs; the raw stacks go to bench/profiles/NAME.raw and a summary to NAME.txt."""
+
+    enabled = False
+
+    def __init__(self, name: str, pid: int):
+        self.proc = None
+        if not Profile.enabled:
+            return
+        PROFILES.mkdir(exist_ok=True)
+        self.name, self.raw = name, PROFILES / f"{name}.raw"
+        spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+        self.proc = subprocess.Popen([spy, "record", "--pid", str(pid), "--subprocesses", "--idle", "--rate", "200",
+                                      "--format", "raw", "-o", str(self.raw)], stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
+        time.sleep(1.0)  # py-spy attaches
+
+    def stop(self) -> None:
+        if self.proc is None:
+            return
+        self.proc.send_signal(signal.SIGINT)  # py-spy writes its file on Ctrl-C
+        self.proc.wait(60)
+        (PROFILES / f"{self.name}.txt").write_text(summarize(self.raw))
+
+
+def summarize(raw: Path, top: int = 40) -> str:
+    """Inclusive share of the samples spent in each function of the project's own code (and the leaf
+    functions overall), counting only samples inside a request or a task."""
+    inclusive, leaves, total = {}, {}, 0
+    packages = {d.name for d in ROOT.iterdir() if (d / "__init__.py").exists()}  # py-spy names files from sys.path
+    for line in raw.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        frames = stack.split(";")
+        if not any(("get_response" in f or "trace_task" in f) for f in frames):
+            continue  # idle event loops, accept(), the pool's bookkeeping
+        n = int(count)
+        total += n
+        seen = set()
+        for f in frames:
+            where = f.rpartition(" (")[2]
+            if where.split("/", 1)[0] in packages:
+                key = re.sub(r":\d+\)$", ")", f)
+                if key not in seen:
+                    seen.add(key)
+                    inclusive[key] = inclusive.get(key, 0) + n
+        leaf = re.sub(r":\d+\)$", ")", frames[-1])
+        leaves[leaf] = leaves.get(leaf, 0) + n
+    lines = [f"{total} samples in requests/tasks (wall clock, 200 Hz)", "", "inclusive, project code:"]
+    lines += [f"{100 * v / total:5.1f}%  {k}" for k, v in sorted(inclusive.items(), key=lambda kv: -kv[1])[:top]]
+    lines += ["", "leaf functions (where the time is spent):"]
+    lines += [f"{100 * v / total:5.1f}%  {k}" for k, v in sorted(leaves.items(), key=lambda kv: -kv[1])[:20]]
+    return "\n".join(lines) + "\n"
 
 
 def start_gunicorn(workers: int = 2, threads: int = 4) -> tuple[Service, str]:
@@ -386,7 +443,10 @@ def bench_register(ctx: dict, p: Progress) -> dict:
     runs = {"ours": [], "baseline": []}
     plan = [("baseline", baseline(1)), ("ours", ours(1)), ("baseline", baseline(2)), ("ours", ours(2))]
     for k, (name, request) in enumerate(plan):
+        profile = Profile("register", ctx["gunicorn"].proc.pid) if k == 1 else None
         runs[name].append(run_load(browsers, request, seconds / 2, lambda f, k=k, name=name: p.show((k + f) / len(plan), name)))
+        if profile:
+            profile.stop()
     result = {}
     for name, rs in runs.items():
         count, secs = sum(r["count"] for r in rs), sum(r["seconds"] for r in rs)
@@ -468,7 +528,10 @@ def bench_route(ctx: dict, p: Progress) -> dict:
     for k in range(2):
         times["baseline"] += run_baseline(half)
         p.show((2 * k + 1) / 4, "baseline")
+        profile = Profile("route", worker.proc.pid) if k == 0 else None
         times["ours"] += run_ours(chunks[k])
+        if profile:
+            profile.stop()
         p.show((2 * k + 2) / 4, "ours")
     worker.stop()
     routed = 2 * half
@@ -709,12 +772,22 @@ BENCHMARKS = {
 WEIGHTS = {"setup": 10, "register": 25, "route": 20, "latency": 30, "audit_verify": 20, "register_list": 25}
 
 
+def save(results: dict, mode: str) -> None:
+    """Merge into bench/results.json (a run of some benchmarks keeps the others' last figures)."""
+    existing = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    payload = {name: {**r, "detail": {**r["detail"], "mode": mode}} for name, r in results.items()}
+    RESULTS.write_text(json.dumps({**existing, **payload}, ensure_ascii=False, indent=2) + "\n")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="Benchmarks against the real PostgreSQL and Redis (bench/README.md)")
     parser.add_argument("--quick", action="store_true", help="smaller data and shorter runs (under 3 minutes)")
     parser.add_argument("--only", help="comma-separated benchmarks to run: " + ",".join(BENCHMARKS))
     parser.add_argument("--keep-db", action="store_true", help=f"leave the {BENCH_DB} database behind for inspection")
+    parser.add_argument("--profile", action="store_true",
+                        help="py-spy the server (register) and the worker (route) while ours runs: bench/profiles/")
     args = parser.parse_args()
+    Profile.enabled = args.profile
     names = args.only.split(",") if args.only else list(BENCHMARKS)
     unknown = [n for n in names if n not in BENCHMARKS]
     if unknown:
@@ -722,6 +795,9 @@ def main() -> None:
 
     admin_url, _ = configure()
     cfg = QUICK if args.quick else FULL
+    mode = "quick" if args.quick else "full"
+    if not args.only:
+        RESULTS.unlink(missing_ok=True)
     progress = Progress({k: v for k, v in WEIGHTS.items() if k == "setup" or k in names})
     ctx = {"cfg": cfg, "services": []}
     results: dict = {}
@@ -745,10 +821,12 @@ def main() -> None:
         purge_broker()
         gunicorn, ctx["http"] = start_gunicorn()
         ctx["services"].append(gunicorn)
+        ctx["gunicorn"] = gunicorn
         progress.end()
         for name in names:
             progress.begin(name)
             results[name] = BENCHMARKS[name](ctx, progress)
+            save(results, mode)  # after each one, so a run stopped half-way keeps what it measured
             progress.end()
     finally:
         progress.close()
@@ -763,10 +841,6 @@ def main() -> None:
             pass
         if not args.keep_db:
             drop_database(admin_url)
-    mode = "quick" if args.quick else "full"
-    payload = {name: {**r, "detail": {**r["detail"], "mode": mode}} for name, r in results.items()}
-    existing = json.loads(RESULTS.read_text()) if RESULTS.exists() and args.only else {}
-    RESULTS.write_text(json.dumps({**existing, **payload}, ensure_ascii=False, indent=2) + "\n")
     print(f"\n{mode} run, {time.monotonic() - started:.0f} s, {os.cpu_count()} CPUs — ours vs baseline, same run, same services\n")
     print(table(results))
     print(f"\nwritten: {RESULTS.relative_to(ROOT)}")

@@ -262,6 +262,10 @@ CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Celery's Django fix-up closes the database connection before and after every task unless this is set: a new
+# PostgreSQL connection per task was half of a routing task's time (bench/README.md). Connections are kept
+# instead and recycled like a web request's (telegram_office/celery.py: close_old_connections around each task).
+CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=1000)
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Re-send routing orders still pending after ROUTING_SWEEP_GRACE seconds (a lost message or a killed worker).

@@ -109,6 +109,36 @@ def test_database_sessions_terminated_during_a_burst_of_registrations(workers, c
     drills.assert_routed_exactly_once(figures)
 
 
+def _worker_sessions() -> set[int]:
+    with connection.cursor() as cur:
+        cur.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        return {row[0] for row in cur.fetchall()}
+
+
+def test_worker_keeps_its_database_session_across_tasks_and_replaces_a_terminated_one(workers, clerk):
+    """A new PostgreSQL session per task was half of a routing task's time; the worker now keeps its session
+    (like a web server's CONN_MAX_AGE) — and a session terminated under it is replaced, not reused broken."""
+    routes = drills.plan()
+    worker = workers()
+    seen: set[int] = set()
+    for n in range(1, 7):
+        drills.register_batch([n], clerk, routes)
+        assert wait_for(lambda n=n: drills.done_orders() == n, timeout=30), worker.log.read_text()[-3000:]
+        seen |= _worker_sessions()
+    assert 1 <= len(seen) <= 2, f"{len(seen)} sessions for 6 tasks on a worker of concurrency 2: not reused"
+
+    terminated = drills.terminate_app_connections()
+    for n in range(7, 10):
+        drills.register_batch([n], clerk, routes)
+    assert wait_for(lambda: drills.done_orders() == 9, timeout=60), worker.log.read_text()[-3000:]
+    after = _worker_sessions()
+    figures = drills.routing_figures(9)
+    drills.report("worker sessions", sessions_for_6_tasks=len(seen), sessions_terminated=terminated,
+                  routed_after=figures["orders_done"], lost=figures["lost"], duplicated=figures["duplicated"])
+    assert after and not after & seen, "the terminated sessions were replaced by new ones"
+    drills.assert_routed_exactly_once(figures)
+
+
 FAIL_TWICE = """
 CREATE SEQUENCE fault_drill_attempts;
 CREATE FUNCTION fault_drill_fail_twice() RETURNS trigger AS $$
