@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 
 from .models import ReceiptCounter
 
@@ -27,14 +27,19 @@ def parse_receipt_no(text: str) -> tuple[str, int, int] | None:
 
 
 def allocate(year: int) -> tuple[int, str]:
-    """Take the next number of the year. Locks the year's counter row until the caller's transaction ends,
-    so concurrent clerks queue here and nobody skips or repeats a number; a rollback gives the number back."""
+    """Take the next number of the year. The UPDATE locks the year's counter row until the caller's transaction
+    ends, so concurrent clerks queue here and nobody skips or repeats a number; a rollback gives the number back.
+    One round trip (UPDATE … RETURNING): the lock is held until commit, so every statement under it counts."""
     assert transaction.get_connection().in_atomic_block, "allocate() must run inside the registration transaction"
-    ReceiptCounter.objects.get_or_create(year=year)  # first of the year; unique PK settles a race
-    counter = ReceiptCounter.objects.select_for_update().get(year=year)
-    counter.last += 1
-    counter.save(update_fields=["last"])
-    return counter.last, format_receipt_no(year, counter.last)
+    sql = f"UPDATE {ReceiptCounter._meta.db_table} SET last = last + 1 WHERE year = %s RETURNING last"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [year])
+        row = cursor.fetchone()
+        if row is None:  # first of the year; the unique primary key settles a race between two first clerks
+            ReceiptCounter.objects.get_or_create(year=year)
+            cursor.execute(sql, [year])
+            row = cursor.fetchone()
+    return row[0], format_receipt_no(year, row[0])
 
 
 def claim(year: int, seq: int) -> str:

@@ -105,6 +105,25 @@ def register(data: TelegramInput, *, actor: AbstractBaseUser, routes=None) -> Te
     units (`routes`, already resolved by the caller) — the routing order, all in one transaction."""
     _check(data)
     data.sender_doc_no = normalize_doc_no(data.sender_doc_no)
+    # Everything that needs no number is prepared before the counter is locked: the lock is held until commit,
+    # and registrations queue on it (bench/README.md), so only the writes happen under it.
+    routed = bool(routes and routes.routes)
+    telegram = Telegram(
+        sender_unit_name=data.sender_unit_name.strip(), sender_unit=_unit_for(data.sender_unit_name.strip()),
+        precedence=data.precedence, received_at=data.received_at, title=data.title.strip(),
+        sending_unit=data.sending_unit, issuer=data.issuer, sender_doc_no=data.sender_doc_no,
+        addressees=data.addressees, cc=data.cc, pages=data.pages, copies=data.copies,
+        signatory=data.signatory, signed_on=data.signed_on, instruction=data.instruction.strip(),
+        proposal=data.proposal.strip(), registered_by=actor, state=State.INSTRUCTED if routed else State.REGISTERED,
+    )
+    telegram.set_body(data.body)
+    getattr(actor, "person", None)  # the audit entry names the actor: load it now, not under the lock
+    year = timezone.localtime(data.received_at).year
+    paper_no = None
+    if data.receipt_no:
+        paper_no = numbering.parse_receipt_no(data.receipt_no)
+        if not paper_no:
+            raise RegistrationError(f"收文号格式不正确：{data.receipt_no}", "receipt_no")
     with transaction.atomic():
         if data.sender_doc_no and Telegram.objects.filter(
             sender_unit_name=data.sender_unit_name, sender_doc_no=data.sender_doc_no
@@ -112,32 +131,18 @@ def register(data: TelegramInput, *, actor: AbstractBaseUser, routes=None) -> Te
             raise RegistrationError(
                 f"重复收文：{data.sender_unit_name} 的 {data.sender_doc_no} 已经登记过。", "sender_doc_no"
             )
-        year = timezone.localtime(data.received_at).year
-        if data.receipt_no:
-            parsed = numbering.parse_receipt_no(data.receipt_no)
-            if not parsed:
-                raise RegistrationError(f"收文号格式不正确：{data.receipt_no}", "receipt_no")
-            _, year, seq = parsed
+        if paper_no:
+            _, year, seq = paper_no
             try:
                 receipt_no = numbering.claim(year, seq)
             except numbering.NumberTaken:
                 raise RegistrationError(f"收文号 {numbering.format_receipt_no(year, seq)} 已被占用。", "receipt_no")
         else:
             seq, receipt_no = numbering.allocate(year)
-        telegram = Telegram(
-            receipt_no=receipt_no, receipt_year=year, receipt_seq=seq,
-            sender_unit_name=data.sender_unit_name.strip(), sender_unit=_unit_for(data.sender_unit_name.strip()),
-            precedence=data.precedence, received_at=data.received_at, title=data.title.strip(),
-            sending_unit=data.sending_unit, issuer=data.issuer, sender_doc_no=data.sender_doc_no,
-            addressees=data.addressees, cc=data.cc, pages=data.pages, copies=data.copies,
-            signatory=data.signatory, signed_on=data.signed_on, instruction=data.instruction.strip(),
-            proposal=data.proposal.strip(), registered_by=actor,
-        )
-        telegram.set_body(data.body)
+        telegram.receipt_no, telegram.receipt_year, telegram.receipt_seq = receipt_no, year, seq
         try:
-            with transaction.atomic():
-                telegram.save()
-        except IntegrityError:
+            telegram.save(force_insert=True)
+        except IntegrityError:  # a duplicate that raced past the check above: the whole transaction rolls back
             raise RegistrationError(
                 f"重复收文：{data.sender_unit_name} 的 {data.sender_doc_no} 已经登记过。", "sender_doc_no"
             )
