@@ -227,6 +227,9 @@ SCAN_MAX_BYTES = env.int("SCAN_MAX_BYTES", default=20 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
+# The register counts matching rows up to this many (an exact COUNT(*) of a million rows is slow).
+REGISTER_COUNT_CAP = env.int("REGISTER_COUNT_CAP", default=100_000)
+
 # Default handling deadlines in days per precedence (an explicit date in the instruction overrides).
 DEADLINE_DAYS = {
     "特提": env.int("DEADLINE_DAYS_TETI", default=1),

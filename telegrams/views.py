@@ -1,9 +1,9 @@
 """Clerk-facing views of the register. Thin: forms validate, services change state, access helpers scope."""
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -20,6 +20,7 @@ from .access import role_required, telegram_for
 from .filters import RegisterFilter
 from .forms import CorrectionForm, TelegramForm, VoidForm
 from .models import Scan, Telegram
+from .pagination import CappedPaginator
 from .registration import register_from_form
 
 PAGE_SIZE = 50
@@ -35,7 +36,7 @@ def register_list(request):
         "id", "receipt_no", "precedence", "sender_unit_name", "title", "received_at", "state", "sender_doc_no"
     )
     f = RegisterFilter(request.GET, queryset=qs)
-    page = Paginator(f.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(f.qs, PAGE_SIZE, cap=settings.REGISTER_COUNT_CAP).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "telegrams/register.html", {

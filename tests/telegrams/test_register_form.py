@@ -170,3 +170,20 @@ def test_void_keeps_the_number_and_needs_a_reason(clerk_client):
     # The number is not reused, and the same sender number may now be registered again.
     post(clerk_client, SEED_FORM)
     assert Telegram.objects.get(state=State.INSTRUCTED).receipt_no == "宁机明收[2020]2号"
+
+
+def test_the_register_stops_counting_at_the_cap_but_still_pages(clerk_client, settings):
+    import telegrams.views
+
+    for n in range(4):
+        post(clerk_client, form(sender_doc_no=f"C〔2020〕{n}号"))
+    settings.REGISTER_COUNT_CAP = 2
+    old, telegrams.views.PAGE_SIZE = telegrams.views.PAGE_SIZE, 1
+    try:
+        html = clerk_client.get(reverse("telegrams:register"), {"page": 3}).content.decode()
+    finally:
+        telegrams.views.PAGE_SIZE = old
+    assert "超过 2 件" in html and "第 3 页" in html
+    assert "宁机明收[2020]2号" in html.split("<tbody>")[1]
+    settings.REGISTER_COUNT_CAP = 100
+    assert "共 4 件" in clerk_client.get(reverse("telegrams:register")).content.decode()
