@@ -249,7 +249,10 @@ def _alert(users: list, telegram: Telegram, kind: str, text: str) -> None:
     """In-app alerts now; e-mail (for users with an address) once the transaction has committed."""
     text = text[:300]
     Alert.objects.bulk_create([Alert(user=u, telegram=telegram, kind=kind, text=text) for u in users])
-    addresses = [u.email for u in users if u.email]
+    _mail_after_commit(telegram, kind, text, [u.email for u in users if u.email])
+
+
+def _mail_after_commit(telegram: Telegram, kind: str, text: str, addresses: list[str]) -> None:
     if not addresses:
         return
     subject = f"【{telegram.precedence}】{AlertKind(kind).label}：{telegram.receipt_no}"[:200]
@@ -261,7 +264,7 @@ def _alert(users: list, telegram: Telegram, kind: str, text: str) -> None:
         for address in addresses:  # one message each: recipients do not see each other
             send_mail(subject, body, None, [address])
 
-    # robust: a mail server failure is logged and never undoes or breaks the committed registration.
+    # robust: a mail server failure is logged and never undoes or breaks the committed change.
     transaction.on_commit(send, robust=True)
 
 
@@ -275,16 +278,26 @@ def notify_registered(telegram: Telegram) -> None:
                f"{telegram.precedence}来电：{telegram.receipt_no} {telegram.sender_unit_name} {telegram.title}")
 
 
-def notify_delivered(telegram: Telegram, unit_ids: list[int]) -> None:
-    """Called by routing.services.route inside its transaction: the staff of each unit that just received the
-    telegram get an alert (and an e-mail where they have an address)."""
+def notify_delivered(batch: list[tuple[Telegram, list[int]]]) -> None:
+    """Called by routing.services.route inside its transaction with each telegram just routed and the units
+    it reached: their staff get an alert (and an e-mail where they have an address). One query for the staff
+    and one insert for the alerts, however many telegrams the batch holds."""
+    unit_ids = {u for _, units in batch for u in units}
     if not unit_ids:
         return
-    staff = list(get_user_model().objects.filter(
-        groups__name=roles.STAFF, is_active=True, person__unit_id__in=unit_ids).distinct())
-    if staff:
-        _alert(staff, telegram, AlertKind.DELIVERED,
-               f"{telegram.precedence}来电待签收：{telegram.receipt_no} {telegram.title}")
+    staff_by_unit: dict[int, list] = {}
+    for user in (get_user_model().objects.filter(groups__name=roles.STAFF, is_active=True, person__unit_id__in=unit_ids)
+                 .select_related("person").distinct()):
+        staff_by_unit.setdefault(user.person.unit_id, []).append(user)
+    alerts, mails = [], []
+    for telegram, units in batch:
+        users = {u.pk: u for unit in units for u in staff_by_unit.get(unit, [])}.values()
+        text = f"{telegram.precedence}来电待签收：{telegram.receipt_no} {telegram.title}"[:300]
+        alerts += [Alert(user=u, telegram=telegram, kind=AlertKind.DELIVERED, text=text) for u in users]
+        mails += [(telegram, text, u.email) for u in users if u.email]
+    Alert.objects.bulk_create(alerts)
+    for telegram, text, address in mails:
+        _mail_after_commit(telegram, AlertKind.DELIVERED, text, [address])
 
 
 def mark_alerts_read(user, telegram: Telegram | None = None) -> int:

@@ -11,7 +11,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from audit.services import record
+from audit.services import record, record_many
 from directory.models import Unit
 from telegrams.models import State, Telegram
 
@@ -129,52 +129,80 @@ def create_order(telegram: Telegram, *, source: str, text: str, routes: RoutingP
     return order
 
 
-def route(order_id: int) -> int:
-    """The worker's job: one Delivery per (telegram, unit). Idempotent: a second run, or a run of an order
-    whose deliveries partly exist, creates nothing twice (unique constraint + the order's state)."""
+def route(order_id: int, *, batch: int | None = None) -> int:
+    """The worker's job: one Delivery per (telegram, unit). Returns how many deliveries were created.
+
+    The task for `order_id` also takes other pending orders (up to `batch`, 特提 first; SKIP LOCKED, so two
+    workers never take the same one) and routes them all in one transaction with set-based statements: a burst
+    of registrations costs a few statements per batch, and the messages of orders already routed here find
+    them done and return at once. Idempotent: a second run, or an order whose deliveries partly exist, creates
+    nothing twice (the unique constraint plus the order's state)."""
+    batch = batch or settings.ROUTING_BATCH
+    skip_locked = connection.features.has_select_for_update_skip_locked
     with transaction.atomic():
-        order = RoutingOrder.objects.select_for_update().select_related("telegram").filter(pk=order_id).first()
-        if order is None or order.state == OrderState.DONE:
+        locked = RoutingOrder.objects.select_for_update(skip_locked=skip_locked).filter(state=OrderState.PENDING)
+        orders = list(locked.filter(pk=order_id))  # taken by another worker right now: it routes it, not us
+        if not orders:
             return 0
-        telegram = order.telegram
-        now = timezone.now()
+        if batch > 1:
+            orders += list(locked.exclude(pk=order_id).order_by("-urgent", "created_at")[: batch - 1])
+        return _route_orders(orders)
+
+
+def _route_orders(orders: list[RoutingOrder]) -> int:
+    now = timezone.now()
+    telegrams = {t.pk: t for t in Telegram.objects.filter(pk__in={o.telegram_id for o in orders})}
+    existing: dict[tuple[int, int], Delivery] = {
+        (d.telegram_id, d.unit_id): d for d in Delivery.objects.filter(telegram_id__in=telegrams)
+    }
+    created: list[Delivery] = []
+    upgraded: list[Delivery] = []
+    per_order: list[tuple[RoutingOrder, list[Delivery]]] = []
+    for order in orders:
+        telegram = telegrams[order.telegram_id]
         deadline = order.deadline or default_deadline(telegram)
-        existing = {d.unit_id: d for d in Delivery.objects.filter(telegram=telegram)}
-        created = []
+        mine = []
         for r in order.routes:
-            current = existing.get(r["unit_id"])
+            current = existing.get((telegram.pk, r["unit_id"]))
             if current is not None:
                 # Already delivered by an earlier order: a stronger role wins, the state stays.
                 if ROLE_STRENGTH[Role(r["role"])] > ROLE_STRENGTH[Role(current.role)]:
-                    Delivery.objects.filter(pk=current.pk).update(role=r["role"])
+                    current.role = r["role"]
+                    upgraded.append(current)
                 continue
-            created.append(Delivery(
+            d = Delivery(
                 telegram=telegram, unit_id=r["unit_id"], order=order, role=r["role"],
                 state=DeliveryState.DELIVERED, deadline=None if r["role"] == Role.READ else deadline,
-                precedence_rank=telegram.precedence_rank, delivered_at=now,
-            ))
-        Delivery.objects.bulk_create(created)
-        new_units = [d.unit_id for d in created]
-        created = list(Delivery.objects.filter(telegram=telegram, unit_id__in=new_units).select_related("unit"))
-        RoutingEvent.objects.bulk_create([
-            RoutingEvent(telegram=telegram, delivery=d, order=order, from_state=DeliveryState.PENDING,
-                         to_state=DeliveryState.DELIVERED, note=f"送达{d.unit.name}（{d.get_role_display()}）")
-            for d in created
-        ] + [RoutingEvent(telegram=telegram, order=order, from_state=OrderState.PENDING,
-                          to_state=OrderState.DONE, note=f"分送{len(created)}个单位")])
-        order.state = OrderState.DONE
-        order.completed_at = now
-        order.attempts += 1
-        order.save(update_fields=["state", "completed_at", "attempts"])
-        record(None, "routing.delivered", order, {
-            "telegram": telegram.receipt_no,
-            "deliveries": [{"unit": d.unit.name, "role": d.role, "deadline": d.deadline.isoformat() if d.deadline else None}
-                           for d in created],
-        })
-        sync_telegram_state(telegram, reopen=bool(created))
-        from annotations.services import notify_delivered
+                precedence_rank=telegram.precedence_rank, delivered_at=now, created_at=now,
+            )
+            d.unit_name = r["unit"]
+            existing[(telegram.pk, r["unit_id"])] = d
+            mine.append(d)
+        created += mine
+        per_order.append((order, mine))
+    Delivery.objects.bulk_create(created)  # primary keys come back (PostgreSQL, SQLite ≥ 3.35)
+    if upgraded:
+        Delivery.objects.bulk_update(upgraded, ["role"])
+    events = []
+    for order, mine in per_order:
+        events += [RoutingEvent(telegram_id=order.telegram_id, delivery=d, order=order, from_state=DeliveryState.PENDING,
+                                to_state=DeliveryState.DELIVERED, note=f"送达{d.unit_name}（{d.get_role_display()}）")
+                   for d in mine]
+        events.append(RoutingEvent(telegram_id=order.telegram_id, order=order, from_state=OrderState.PENDING,
+                                   to_state=OrderState.DONE, note=f"分送{len(mine)}个单位"))
+        order.state, order.completed_at, order.attempts = OrderState.DONE, now, order.attempts + 1
+    RoutingEvent.objects.bulk_create(events)
+    RoutingOrder.objects.bulk_update(orders, ["state", "completed_at", "attempts"])
+    record_many(None, [("routing.delivered", order, {
+        "telegram": telegrams[order.telegram_id].receipt_no,
+        "deliveries": [{"unit": d.unit_name, "role": d.role, "deadline": d.deadline.isoformat() if d.deadline else None}
+                       for d in mine],
+    }, "") for order, mine in per_order])
+    reached = {t: [d.unit_id for d in created if d.telegram_id == t] for t in telegrams}
+    _sync_states(telegrams.values(), list(existing.values()), reopened={t for t, u in reached.items() if u})
+    from annotations.services import notify_delivered
 
-        notify_delivered(telegram, new_units)
+    notify_delivered([(telegrams[t], units) for t, units in reached.items() if units])
     return len(created)
 
 
@@ -197,24 +225,41 @@ def pending_orders_to_resend(limit: int = 200) -> list[int]:
     return [o.pk for o in orders]
 
 
-def sync_telegram_state(telegram: Telegram, *, reopen: bool = False) -> None:
+def _state_from(deliveries: list[Delivery]) -> str | None:
+    action = [d.state for d in deliveries if d.role != Role.READ]
+    if not deliveries:
+        return None
+    if action and all(s == DeliveryState.DONE for s in action):
+        return State.DONE
+    if not action and all(d.state == DeliveryState.READ for d in deliveries):
+        return State.DONE
+    if any(d.state in (DeliveryState.SIGNED, DeliveryState.DONE, DeliveryState.READ) for d in deliveries):
+        return State.IN_PROGRESS
+    return State.INSTRUCTED
+
+
+def _sync_states(telegrams, deliveries: list[Delivery], *, reopened: set[int]) -> None:
     """The telegram's state follows its deliveries: 已批办 → 办理中 → 已办结. A telegram once done (perhaps closed
-    early by its lead unit) stays done, unless new deliveries were just routed to it (`reopen`)."""
-    if telegram.state in (State.VOID, State.ARCHIVED):
-        return
-    states = list(Delivery.objects.filter(telegram=telegram).exclude(role=Role.READ).values_list("state", flat=True))
-    all_states = states or list(Delivery.objects.filter(telegram=telegram).values_list("state", flat=True))
-    if not all_states:
-        return
-    if states and all(s == DeliveryState.DONE for s in states) or not states and all(s == DeliveryState.READ for s in all_states):
-        new = State.DONE
-    elif any(s in (DeliveryState.SIGNED, DeliveryState.DONE, DeliveryState.READ) for s in all_states):
-        new = State.IN_PROGRESS
-    else:
-        new = State.INSTRUCTED
-    if telegram.state != State.DONE or new == State.DONE or reopen:
-        Telegram.objects.filter(pk=telegram.pk).update(state=new)
-        telegram.state = new
+    early by its lead unit) stays done, unless new deliveries were just routed to it (`reopened`)."""
+    by_telegram: dict[int, list[Delivery]] = {}
+    for d in deliveries:
+        by_telegram.setdefault(d.telegram_id, []).append(d)
+    changes: dict[str, list[int]] = {}
+    for telegram in telegrams:
+        if telegram.state in (State.VOID, State.ARCHIVED):
+            continue
+        new = _state_from(by_telegram.get(telegram.pk, []))
+        if new is None or new == telegram.state:
+            continue
+        if telegram.state != State.DONE or new == State.DONE or telegram.pk in reopened:
+            changes.setdefault(new, []).append(telegram.pk)
+            telegram.state = new
+    for state, ids in changes.items():
+        Telegram.objects.filter(pk__in=ids).update(state=state)
+
+
+def sync_telegram_state(telegram: Telegram) -> None:
+    _sync_states([telegram], list(Delivery.objects.filter(telegram=telegram)), reopened=set())
 
 
 def _change(delivery: Delivery, *, actor, to: str, note: str = "") -> None:

@@ -274,6 +274,8 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Re-send routing orders still pending after ROUTING_SWEEP_GRACE seconds (a lost message or a killed worker).
 ROUTING_SWEEP_INTERVAL = env.float("ROUTING_SWEEP_INTERVAL", default=5.0)
 ROUTING_SWEEP_GRACE = env.float("ROUTING_SWEEP_GRACE", default=10.0)
+# A routing task also takes up to this many other pending orders and routes them in one transaction.
+ROUTING_BATCH = env.int("ROUTING_BATCH", default=50)
 CELERY_BEAT_SCHEDULE = {
     "sweep-routing-orders": {"task": "routing.tasks.sweep_orders", "schedule": ROUTING_SWEEP_INTERVAL},
     "sign-audit-checkpoint": {"task": "audit.tasks.sign_checkpoint", "schedule": env.float("AUDIT_CHECKPOINT_INTERVAL", default=60.0)},
