@@ -97,7 +97,15 @@ def dispatch(order: RoutingOrder) -> None:
     transaction.on_commit(send)
 
 
-def create_order(telegram: Telegram, *, source: str, text: str, routes: RoutingPlan, actor) -> RoutingOrder | None:
+def _audit(actor, entry: tuple, batch: list | None) -> None:
+    if batch is None:
+        record_many(actor, [entry])
+    else:
+        batch.append(entry)
+
+
+def create_order(telegram: Telegram, *, source: str, text: str, routes: RoutingPlan, actor,
+                 audit_batch: list | None = None) -> RoutingOrder | None:
     """Write the outbox row for a confirmed plan (every unit resolved). Archive-only plans file the telegram.
 
     A 批办 is a plaintext register field, so its text is kept with the order. A 批示 is encrypted at rest, so an
@@ -108,7 +116,7 @@ def create_order(telegram: Telegram, *, source: str, text: str, routes: RoutingP
     kept_text = text if source == "instruction" else ""
     if routes.archive and not routes.routes:
         Telegram.objects.filter(pk=telegram.pk).update(state=State.ARCHIVED)
-        record(actor, "telegram.archive", telegram, {"source": source, "text": kept_text})
+        _audit(actor, ("telegram.archive", telegram, {"source": source, "text": kept_text}, ""), audit_batch)
         return None
     if not routes.routes:
         return None
@@ -120,11 +128,12 @@ def create_order(telegram: Telegram, *, source: str, text: str, routes: RoutingP
     RoutingEvent.objects.create(telegram=telegram, order=order, actor=actor, to_state=OrderState.PENDING, note=note[:300])
     if telegram.state == State.REGISTERED:
         Telegram.objects.filter(pk=telegram.pk).update(state=State.INSTRUCTED)
-    record(actor, "routing.order", order, {
+    entry = ("routing.order", order, {
         "telegram": telegram.receipt_no, "source": source, "text": kept_text,
         "routes": [{"unit": r["unit"], "role": r["role"]} for r in routes.routes],
         "deadline": routes.deadline.isoformat() if routes.deadline else None,
-    })
+    }, "")
+    _audit(actor, entry, audit_batch)
     dispatch(order)
     return order
 

@@ -10,7 +10,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from audit.services import record
+from audit.services import record, record_many
 from directory.models import Unit
 from vault import crypto
 
@@ -147,18 +147,20 @@ def register(data: TelegramInput, *, actor: AbstractBaseUser, routes=None) -> Te
                 f"重复收文：{data.sender_unit_name} 的 {data.sender_doc_no} 已经登记过。", "sender_doc_no"
             )
         scans = [_store_scan(telegram, s, actor) for s in data.scans]
-        record(actor, "telegram.register", telegram, {
+        entries = [("telegram.register", telegram, {
             "receipt_no": receipt_no, "sender_unit": telegram.sender_unit_name, "precedence": telegram.precedence,
             "title": telegram.title, "sender_doc_no": telegram.sender_doc_no, "instruction": telegram.instruction,
             "scans": [{"file": s.filename, "sha256": s.sha256} for s in scans],
-        })
+        }, "")]
         from annotations.services import notify_registered
 
         notify_registered(telegram)  # 特提/特急: alert every leader (e-mail after commit)
         if routes:
             from routing.services import create_order
 
-            create_order(telegram, source="instruction", text=telegram.instruction, routes=routes, actor=actor)
+            create_order(telegram, source="instruction", text=telegram.instruction, routes=routes, actor=actor,
+                         audit_batch=entries)
+        record_many(actor, entries)  # one lock of the chain head for the registration and its order
     return telegram
 
 
