@@ -17,16 +17,20 @@ from . import crypto
 
 
 @dataclass(frozen=True)
-class SealedField:
-    """A text column holding `crypto.seal_text` tokens ("" = no value)."""
-
+class _Sealed:
     label: str  # "app_label.ModelName"
-    field: str
-    aad: Callable[[models.Model], bytes]
 
     @property
     def model(self) -> type[models.Model]:
         return apps.get_model(self.label)
+
+
+@dataclass(frozen=True)
+class SealedField(_Sealed):
+    """A text column holding `crypto.seal_text` tokens ("" = no value)."""
+
+    field: str
+    aad: Callable[[models.Model], bytes]
 
     @property
     def name(self) -> str:
@@ -38,17 +42,12 @@ class SealedField:
 
 
 @dataclass(frozen=True)
-class SealedFiles:
+class SealedFiles(_Sealed):
     """Files holding `crypto.seal` blobs, one per row; `key_field` caches the id of the key that sealed it."""
 
-    label: str
     key_field: str
     path: Callable[[models.Model], Path]
     aad: Callable[[models.Model], bytes]
-
-    @property
-    def model(self) -> type[models.Model]:
-        return apps.get_model(self.label)
 
     @property
     def name(self) -> str:
