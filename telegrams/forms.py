@@ -83,16 +83,17 @@ class ScanField(forms.FileField):
         return uploads
 
 
-class TelegramForm(forms.Form):
-    receipt_no = forms.CharField(label="收文号", max_length=64, required=False,
-                                 help_text="留空则保存时自动编号；仅在补录纸质已编号来电时填写。")
-    sender_unit_name = forms.CharField(label="来电单位", max_length=100)
-    precedence = forms.ChoiceField(label="等级", choices=Precedence.choices,
-                                   error_messages={"invalid_choice": "等级只能是特提、特急、加急或平急。"})
-    classification = forms.ChoiceField(label="类别", choices=[("明电", "明电"), ("密电", "密电")], initial="明电")
+class HeaderForm(forms.Form):
+    """The header fields a clerk registers and may later correct (services.HEADER_FIELDS), with their checks."""
+
+    sender_unit_name = forms.CharField(label="来电单位", max_length=100, error_messages={"required": "请填写来电单位。"},
+                                       widget=forms.TextInput(attrs={"list": "unit-names"}))
+    precedence = forms.ChoiceField(label="等级", choices=Precedence.choices, error_messages={
+        "required": "请选择等级。", "invalid_choice": "等级只能是特提、特急、加急或平急。"})
     received_at = forms.DateTimeField(label="收报时间", input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"],
-                                      widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"))
-    title = forms.CharField(label="标题", max_length=300)
+                                      widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+                                      error_messages={"required": "请填写收报时间。", "invalid": "收报时间格式不正确。"})
+    title = forms.CharField(label="标题", max_length=300, error_messages={"required": "标题不能为空。"})
     sending_unit = forms.CharField(label="发电单位", max_length=100, required=False)
     issuer = forms.CharField(label="签发人", max_length=50, required=False)
     sender_doc_no = forms.CharField(label="发电字号", max_length=64, required=False,
@@ -104,25 +105,6 @@ class TelegramForm(forms.Form):
     copies = forms.IntegerField(label="份数", required=False, min_value=1, max_value=9999)
     signatory = forms.CharField(label="署名", max_length=100, required=False)
     signed_on = forms.DateField(label="成文日期", required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    body = forms.CharField(label="正文", required=False, max_length=200_000, widget=forms.Textarea(attrs={"rows": 12}))
-    instruction = forms.CharField(label="批办", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}),
-                                  help_text="如“送：自治区总工会。”；留空则送领导批示")
-    proposal = forms.CharField(label="拟办意见", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
-    scans = ScanField(label="扫描件", required=False, help_text="PDF、JPEG 或 PNG，可多选")
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["title"].error_messages["required"] = "标题不能为空。"
-        self.fields["sender_unit_name"].error_messages["required"] = "请填写来电单位。"
-        self.fields["received_at"].error_messages.update(required="请填写收报时间。", invalid="收报时间格式不正确。")
-        self.fields["precedence"].error_messages["required"] = "请选择等级。"
-        self.fields["sender_unit_name"].widget.attrs["list"] = "unit-names"
-
-    def clean_classification(self):
-        value = self.cleaned_data["classification"]
-        if value != "明电":
-            raise forms.ValidationError("密电等涉密电报不得在本系统登记，请按密件渠道处理。")
-        return value
 
     def clean_received_at(self):
         value = self.cleaned_data["received_at"]
@@ -151,27 +133,25 @@ class TelegramForm(forms.Form):
         return split_names(self.cleaned_data["cc"])
 
 
-class CorrectionForm(forms.Form):
-    sender_unit_name = TelegramForm.base_fields["sender_unit_name"]
-    precedence = TelegramForm.base_fields["precedence"]
-    received_at = TelegramForm.base_fields["received_at"]
-    title = TelegramForm.base_fields["title"]
-    sending_unit = TelegramForm.base_fields["sending_unit"]
-    issuer = TelegramForm.base_fields["issuer"]
-    sender_doc_no = TelegramForm.base_fields["sender_doc_no"]
-    addressees = TelegramForm.base_fields["addressees"]
-    cc = TelegramForm.base_fields["cc"]
-    pages = TelegramForm.base_fields["pages"]
-    copies = TelegramForm.base_fields["copies"]
-    signatory = TelegramForm.base_fields["signatory"]
-    signed_on = TelegramForm.base_fields["signed_on"]
-    reason = forms.CharField(label="更正原因", max_length=200, error_messages={"required": "请填写更正原因。"})
+class TelegramForm(HeaderForm):
+    receipt_no = forms.CharField(label="收文号", max_length=64, required=False,
+                                 help_text="留空则保存时自动编号；仅在补录纸质已编号来电时填写。")
+    classification = forms.ChoiceField(label="类别", choices=[("明电", "明电"), ("密电", "密电")], initial="明电")
+    body = forms.CharField(label="正文", required=False, max_length=200_000, widget=forms.Textarea(attrs={"rows": 12}))
+    instruction = forms.CharField(label="批办", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}),
+                                  help_text="如“送：自治区总工会。”；留空则送领导批示")
+    proposal = forms.CharField(label="拟办意见", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+    scans = ScanField(label="扫描件", required=False, help_text="PDF、JPEG 或 PNG，可多选")
 
-    clean_received_at = TelegramForm.clean_received_at
-    clean_signed_on = TelegramForm.clean_signed_on
-    clean_title = TelegramForm.clean_title
-    clean_addressees = TelegramForm.clean_addressees
-    clean_cc = TelegramForm.clean_cc
+    def clean_classification(self):
+        value = self.cleaned_data["classification"]
+        if value != "明电":
+            raise forms.ValidationError("密电等涉密电报不得在本系统登记，请按密件渠道处理。")
+        return value
+
+
+class CorrectionForm(HeaderForm):
+    reason = forms.CharField(label="更正原因", max_length=200, error_messages={"required": "请填写更正原因。"})
 
 
 class VoidForm(forms.Form):

@@ -187,3 +187,16 @@ def test_the_register_stops_counting_at_the_cap_but_still_pages(clerk_client, se
     assert "宁机明收[2020]2号" in html.split("<tbody>")[1]
     settings.REGISTER_COUNT_CAP = 100
     assert "共 4 件" in clerk_client.get(reverse("telegrams:register")).content.decode()
+
+
+def test_the_correction_form_offers_exactly_the_correctable_header_fields_with_the_same_messages(clerk_client):
+    from telegrams import services
+    from telegrams.forms import CorrectionForm, HeaderForm
+
+    assert tuple(HeaderForm.base_fields) == services.HEADER_FIELDS
+    assert set(CorrectionForm.base_fields) == {*services.HEADER_FIELDS, "reason"}
+    post(clerk_client, SEED_FORM)
+    t = Telegram.objects.get()
+    response = clerk_client.post(reverse("telegrams:correct", args=[t.pk]), form(title="", reason="测试"))
+    assert "标题不能为空" in response.content.decode()
+    assert 'list="unit-names"' in response.content.decode()  # unit suggestions on the correction form too
