@@ -173,13 +173,14 @@ class ParsedInstruction:
         return not self.unknown
 
 
-def unknown_message(parsed: ParsedInstruction, directory: Directory) -> str:
-    """One Chinese line naming every unknown unit with suggestions; '' when all were found."""
-    parts = []
-    for name in parsed.unknown:
-        hint = directory.suggest(name)
-        parts.append(f"{name}（您是否要找：{'、'.join(hint)}）" if hint else name)
+def describe_unknown(suggestions: dict[str, list[str]]) -> str:
+    """One Chinese line naming every unknown unit (in the dict's order) with its suggestions; '' when none."""
+    parts = [f"{name}（您是否要找：{'、'.join(hint)}）" if hint else name for name, hint in suggestions.items()]
     return "未找到单位：" + "；".join(parts) if parts else ""
+
+
+def unknown_message(parsed: ParsedInstruction, directory: Directory) -> str:
+    return describe_unknown({name: directory.suggest(name) for name in parsed.unknown})
 
 
 # ------------------------------------------------------------------------------------------------- vocabulary

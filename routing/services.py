@@ -46,11 +46,10 @@ class RoutingPlan:
         return not self.unknown
 
     def unknown_message(self) -> str:
-        parts = []
-        for name in self.unknown:
-            hint = self.suggestions.get(name)
-            parts.append(f"{name}（您是否要找：{'、'.join(hint)}）" if hint else name)
-        return "未找到单位：" + "；".join(parts) + "。请修改批办内容或先在机构目录中添加该单位。"
+        from .instructions import describe_unknown
+
+        names = describe_unknown({name: self.suggestions.get(name, []) for name in self.unknown})
+        return names + "。请修改批办内容或先在机构目录中添加该单位。"
 
 
 def plan_for(text: str, *, received_on: date | None = None) -> RoutingPlan:
@@ -69,7 +68,7 @@ def plan_for(text: str, *, received_on: date | None = None) -> RoutingPlan:
         archive=parsed.archive,
         unknown=list(parsed.unknown),
         suggestions={n: directory.suggest(n) for n in parsed.unknown},
-        needs_instruction=list(getattr(parsed, "needs_instruction", [])),
+        needs_instruction=list(parsed.needs_instruction),
     )
 
 
@@ -109,7 +108,8 @@ def create_order(telegram: Telegram, *, source: str, text: str, routes: RoutingP
     """Write the outbox row for a confirmed plan (every unit resolved). Archive-only plans file the telegram.
 
     A 批办 is a plaintext register field, so its text is kept with the order. A 批示 is encrypted at rest, so an
-    order made from one keeps no copy of its text (nor do its event and audit entry): the annotation has it."""
+    order made from one keeps no copy of its text (nor do its event and audit entry): the annotation has it.
+    With `audit_batch`, the audit entry is appended there for the caller's own `record_many` (one chain-head lock)."""
     assert transaction.get_connection().in_atomic_block
     if not routes.ok:
         raise RoutingError(routes.unknown_message(), "instruction")
@@ -167,6 +167,7 @@ def _route_orders(orders: list[RoutingOrder]) -> int:
     created: list[Delivery] = []
     upgraded: list[Delivery] = []
     per_order: list[tuple[RoutingOrder, list[Delivery]]] = []
+    reached: dict[int, list[int]] = {}  # telegram → units it newly reached
     for order in orders:
         telegram = telegrams[order.telegram_id]
         deadline = order.deadline or default_deadline(telegram)
@@ -189,6 +190,7 @@ def _route_orders(orders: list[RoutingOrder]) -> int:
             mine.append(d)
         created += mine
         per_order.append((order, mine))
+        reached.setdefault(telegram.pk, []).extend(d.unit_id for d in mine)
     Delivery.objects.bulk_create(created)  # primary keys come back (PostgreSQL, SQLite ≥ 3.35)
     if upgraded:
         Delivery.objects.bulk_update(upgraded, ["role"])
@@ -207,8 +209,7 @@ def _route_orders(orders: list[RoutingOrder]) -> int:
         "deliveries": [{"unit": d.unit_name, "role": d.role, "deadline": d.deadline.isoformat() if d.deadline else None}
                        for d in mine],
     }, "") for order, mine in per_order])
-    reached = {t: [d.unit_id for d in created if d.telegram_id == t] for t in telegrams}
-    _sync_states(telegrams.values(), list(existing.values()), reopened={t for t, u in reached.items() if u})
+    _sync_states(telegrams.values(), list(existing.values()), reopened={t for t, units in reached.items() if units})
     from annotations.services import notify_delivered
 
     notify_delivered([(telegrams[t], units) for t, units in reached.items() if units])
