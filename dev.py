@@ -8,6 +8,7 @@ Standard library only: this file runs before anything is installed.
 """
 from __future__ import annotations
 
+import ctypes.util
 import hashlib
 import os
 import shutil
@@ -88,8 +89,7 @@ def ensure_browser() -> None:
     """Browser journeys use Debian's Chromium, PDFs and screenshots a CJK font; install them where we can."""
     have_font = subprocess.run(["sh", "-c", "fc-list :lang=zh | grep -q ."], capture_output=True).returncode == 0
     have_l10n = Path("/usr/lib/chromium/locales/zh-CN.pak").exists()  # Chinese date pickers and file buttons
-    import ctypes.util  # WeasyPrint (the printed 处理单) needs Pango; its tests read PDFs with poppler-utils
-
+    # WeasyPrint (the printed 处理单) needs Pango; its tests read PDFs with poppler-utils.
     missing = [pkg for pkg, ok in (("chromium", shutil.which("chromium")), ("chromium-l10n", have_l10n),
                                    ("fonts-wqy-microhei", have_font),
                                    ("libpangoft2-1.0-0", ctypes.util.find_library("pangoft2-1.0")),

@@ -3,11 +3,6 @@ from __future__ import annotations
 
 from django.utils import timezone
 
-STATE_NAMES = {
-    "registered": "registered", "instructed": "instructed", "in_progress": "in_progress",
-    "done": "done", "archived": "archived", "void": "void",
-}
-
 
 def telegram_as_json(t) -> dict:
     from routing.models import Delivery
@@ -45,7 +40,7 @@ def telegram_as_json(t) -> dict:
         "signatory": t.signatory or None,
         "signed_on": t.signed_on.isoformat() if t.signed_on else None,
         "cc": list(t.cc),
-        "state": STATE_NAMES.get(t.state, t.state),
+        "state": t.state,  # the State value: registered|instructed|in_progress|done|archived|void
         "deliveries": deliveries,
         "annotations": annotations,
     }
