@@ -2,7 +2,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import JsonResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 from kombu import Connection
 
@@ -41,6 +41,5 @@ def healthz(request):
 
 
 def csrf_failure(request, reason=""):
-    from django.shortcuts import render
-
+    """CSRF_FAILURE_VIEW: a Chinese page saying nothing was changed."""
     return render(request, "403_csrf.html", status=403)
