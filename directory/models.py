@@ -47,3 +47,14 @@ class Person(models.Model):
 
     def __str__(self) -> str:
         return self.full_name
+
+
+class UnitsVersion(models.Model):
+    """One row whose token changes with every write to the unit table (a database trigger, migration 0003):
+    readers keep the directory in memory and compare this token instead of loading every unit (snapshot.py)."""
+
+    token = models.CharField("版本标识", max_length=64)
+
+    class Meta:
+        verbose_name = "机构目录版本"
+        verbose_name_plural = "机构目录版本"

@@ -95,15 +95,16 @@ class Directory:
     @classmethod
     def from_db(cls) -> Directory:
         """Active units from the database (imported lazily so this module stays importable without Django)."""
-        from directory.models import Unit
+        from directory import snapshot
 
-        units = []
-        for name, short_name, aliases in Unit.objects.filter(active=True).values_list(
-            "name", "short_name", "aliases"
-        ):
-            alias_list = aliases if isinstance(aliases, list) else []
-            units.append(DirectoryUnit(name, short_name or "", tuple(str(a) for a in alias_list if a)))
-        return cls(units)
+        return cls.from_snapshot(snapshot.current())
+
+    @classmethod
+    def from_snapshot(cls, snap) -> Directory:
+        """The directory of a `directory.snapshot.Snapshot`, parsed once per change of the unit table."""
+        return snap.memo("routing.instructions.Directory", lambda snap: cls(
+            DirectoryUnit(u.name, u.short_name, u.aliases) for u in snap.active
+        ))
 
     def resolve(self, name: str) -> DirectoryUnit | None:
         found = self._index.get(_norm_key(name))

@@ -12,7 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from audit.services import record, record_many
-from directory.models import Unit
+from directory import snapshot
 from telegrams.models import State, Telegram
 
 from .models import Delivery, DeliveryState, OrderState, Role, RoutingEvent, RoutingOrder
@@ -56,12 +56,14 @@ def plan_for(text: str, *, received_on: date | None = None) -> RoutingPlan:
     """Parse a 批办/批示 text against the directory in the database."""
     from .instructions import Directory, InstructionError, parse
 
-    directory = Directory.from_db()
+    units = snapshot.current()  # kept in memory until the unit table changes
+    directory = Directory.from_snapshot(units)
     try:
         parsed = parse(text, directory, received_on=received_on)
     except InstructionError as exc:
         raise RoutingError(str(exc), "instruction") from exc
-    ids = dict(Unit.objects.filter(name__in=[r.unit for r in parsed.routes]).values_list("name", "id"))
+    found = (units.find(r.unit) for r in parsed.routes)
+    ids = {u.name: u.id for u in found if u is not None}
     return RoutingPlan(
         routes=[{"unit_id": ids[r.unit], "unit": r.unit, "role": r.role} for r in parsed.routes if r.unit in ids],
         deadline=parsed.deadline,
@@ -128,7 +130,9 @@ def create_order(telegram: Telegram, *, source: str, text: str, routes: RoutingP
     RoutingEvent.objects.create(telegram=telegram, order=order, actor=actor, to_state=OrderState.PENDING, note=note[:300])
     if telegram.state == State.REGISTERED:
         Telegram.objects.filter(pk=telegram.pk).update(state=State.INSTRUCTED)
-    entry = ("routing.order", order, {
+    # The entry quotes the receipt number, which a registration allocates only after writing its order: the data
+    # is built when the entry is appended (audit.services.record_many).
+    entry = ("routing.order", order, lambda: {
         "telegram": telegram.receipt_no, "source": source, "text": kept_text,
         "routes": [{"unit": r["unit"], "role": r["role"]} for r in routes.routes],
         "deadline": routes.deadline.isoformat() if routes.deadline else None,
@@ -148,6 +152,8 @@ def route(order_id: int, *, batch: int | None = None) -> int:
     nothing twice (the unique constraint plus the order's state)."""
     batch = batch or settings.ROUTING_BATCH
     skip_locked = connection.features.has_select_for_update_skip_locked
+    if not RoutingOrder.objects.filter(pk=order_id, state=OrderState.PENDING).exists():
+        return 0  # routed already, most often in an earlier task's batch: one query, no transaction
     with transaction.atomic():
         locked = RoutingOrder.objects.select_for_update(skip_locked=skip_locked).filter(state=OrderState.PENDING)
         orders = list(locked.filter(pk=order_id))  # taken by another worker right now: it routes it, not us

@@ -132,7 +132,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # lockout check before the password is even compared
-    "django.contrib.auth.backends.ModelBackend",
+    "directory.backends.PersonModelBackend",  # Django's ModelBackend; the request's user comes with its Person
 ]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",

@@ -41,9 +41,12 @@ class ReceiptCounter(models.Model):
 
 class Telegram(models.Model):
     uid = models.UUIDField("标识", default=uuid.uuid4, unique=True, editable=False)
-    receipt_no = models.CharField("收文号", max_length=64, unique=True)
+    # Empty only inside the registration transaction: the row is written first and numbered last, so the year's
+    # counter stays locked for as short a time as possible (numbering.number); a deferred trigger refuses to
+    # commit a telegram without its number (migration 0004).
+    receipt_no = models.CharField("收文号", max_length=64, unique=True, null=True)
     receipt_year = models.PositiveSmallIntegerField("收文年度")
-    receipt_seq = models.PositiveIntegerField("年度序号")
+    receipt_seq = models.PositiveIntegerField("年度序号", null=True)
     sender_unit_name = models.CharField("来电单位", max_length=100, db_index=True)
     sender_unit = models.ForeignKey(
         "directory.Unit", verbose_name="来电单位（目录）", null=True, blank=True,
@@ -80,6 +83,8 @@ class Telegram(models.Model):
         ordering = ["-received_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["receipt_year", "receipt_seq"], name="telegram_unique_year_seq"),
+            models.CheckConstraint(condition=Q(receipt_no__isnull=True, receipt_seq__isnull=True)
+                                   | Q(receipt_no__isnull=False, receipt_seq__isnull=False), name="telegram_number_whole"),
             # A duplicate receipt: the same sender number from the same sender (voided records don't count).
             models.UniqueConstraint(
                 fields=["sender_unit_name", "sender_doc_no"],

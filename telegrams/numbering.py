@@ -15,8 +15,12 @@ class NumberTaken(Exception):
     pass
 
 
+def year_prefix(year: int) -> str:
+    return f"{settings.RECEIPT_PREFIX}[{year}]"
+
+
 def format_receipt_no(year: int, seq: int) -> str:
-    return f"{settings.RECEIPT_PREFIX}[{year}]{seq}号"
+    return f"{year_prefix(year)}{seq}号"
 
 
 def parse_receipt_no(text: str) -> tuple[str, int, int] | None:
@@ -26,20 +30,42 @@ def parse_receipt_no(text: str) -> tuple[str, int, int] | None:
     return m["prefix"], int(m["year"]), int(m["seq"])
 
 
-def allocate(year: int) -> tuple[int, str]:
-    """Take the next number of the year. The UPDATE locks the year's counter row until the caller's transaction
-    ends, so concurrent clerks queue here and nobody skips or repeats a number; a rollback gives the number back.
-    One round trip (UPDATE … RETURNING): the lock is held until commit, so every statement under it counts."""
-    assert transaction.get_connection().in_atomic_block, "allocate() must run inside the registration transaction"
-    sql = f"UPDATE {ReceiptCounter._meta.db_table} SET last = last + 1 WHERE year = %s RETURNING last"
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [year])
-        row = cursor.fetchone()
-        if row is None:  # first of the year; the unique primary key settles a race between two first clerks
+def number(telegram) -> tuple[int, str]:
+    """Give a telegram already inserted (without a number, in the caller's transaction) the next number of its
+    year. Taking the number locks the year's counter row until the transaction ends, so concurrent clerks queue
+    here and nobody skips or repeats a number; a rollback gives the number back. Registrations therefore run
+    this last, just before the audit entry and COMMIT: everything else is written before the queue.
+
+    On PostgreSQL one statement both takes the number and writes it into the row."""
+    from .models import Telegram
+
+    assert transaction.get_connection().in_atomic_block, "number() must run inside the registration transaction"
+    year = telegram.receipt_year
+    counter = ReceiptCounter._meta.db_table
+    for attempt in (0, 1):
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"WITH c AS (UPDATE {counter} SET last = last + 1 WHERE year = %s RETURNING last) "
+                    f"UPDATE {Telegram._meta.db_table} t SET receipt_seq = c.last, receipt_no = %s || c.last || '号' "
+                    "FROM c WHERE t.id = %s RETURNING c.last",
+                    [year, year_prefix(year), telegram.pk],
+                )
+                row = cursor.fetchone()
+            seq = row and row[0]
+        else:
+            with connection.cursor() as cursor:
+                cursor.execute(f"UPDATE {counter} SET last = last + 1 WHERE year = %s RETURNING last", [year])
+                row = cursor.fetchone()
+            seq = row and row[0]
+            if seq:
+                Telegram.objects.filter(pk=telegram.pk).update(receipt_seq=seq, receipt_no=format_receipt_no(year, seq))
+        if seq:
+            telegram.receipt_seq, telegram.receipt_no = seq, format_receipt_no(year, seq)
+            return seq, telegram.receipt_no
+        if attempt == 0:  # first of the year; the unique primary key settles a race between two first clerks
             ReceiptCounter.objects.get_or_create(year=year)
-            cursor.execute(sql, [year])
-            row = cursor.fetchone()
-    return row[0], format_receipt_no(year, row[0])
+    raise RuntimeError(f"telegram {telegram.pk} could not be numbered")  # the row vanished: a caller's bug
 
 
 def claim(year: int, seq: int) -> str:

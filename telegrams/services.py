@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from audit.services import record, record_many
-from directory.models import Unit
+from directory import snapshot
 from vault import crypto
 
 from . import numbering
@@ -80,8 +80,10 @@ def _check(data: TelegramInput) -> None:
         raise RegistrationError("标题不能为空。", "title")
 
 
-def _unit_for(name: str) -> Unit | None:
-    return Unit.objects.filter(name=name).first() or Unit.objects.filter(short_name=name).first()
+def _unit_id_for(name: str) -> int | None:
+    """The directory unit a sender name stands for (full or short name), from the in-memory directory."""
+    found = snapshot.current().find(name)
+    return found.id if found else None
 
 
 def _store_scan(telegram: Telegram, upload: ScanUpload, actor: AbstractBaseUser) -> Scan:
@@ -105,62 +107,58 @@ def register(data: TelegramInput, *, actor: AbstractBaseUser, routes=None) -> Te
     units (`routes`, already resolved by the caller) — the routing order, all in one transaction."""
     _check(data)
     data.sender_doc_no = normalize_doc_no(data.sender_doc_no)
-    # Everything that needs no number is prepared before the counter is locked: the lock is held until commit,
-    # and registrations queue on it (bench/README.md), so only the writes happen under it.
     routed = bool(routes and routes.routes)
     telegram = Telegram(
-        sender_unit_name=data.sender_unit_name.strip(), sender_unit=_unit_for(data.sender_unit_name.strip()),
+        sender_unit_name=data.sender_unit_name.strip(), sender_unit_id=_unit_id_for(data.sender_unit_name.strip()),
         precedence=data.precedence, received_at=data.received_at, title=data.title.strip(),
         sending_unit=data.sending_unit, issuer=data.issuer, sender_doc_no=data.sender_doc_no,
         addressees=data.addressees, cc=data.cc, pages=data.pages, copies=data.copies,
         signatory=data.signatory, signed_on=data.signed_on, instruction=data.instruction.strip(),
         proposal=data.proposal.strip(), registered_by=actor, state=State.INSTRUCTED if routed else State.REGISTERED,
+        receipt_year=timezone.localtime(data.received_at).year,
     )
     telegram.set_body(data.body)
-    getattr(actor, "person", None)  # the audit entry names the actor: load it now, not under the lock
-    year = timezone.localtime(data.received_at).year
+    getattr(actor, "person", None)  # the audit entry names the actor: load it now, not while others queue
     paper_no = None
     if data.receipt_no:
         paper_no = numbering.parse_receipt_no(data.receipt_no)
         if not paper_no:
             raise RegistrationError(f"收文号格式不正确：{data.receipt_no}", "receipt_no")
+    duplicate = RegistrationError(f"重复收文：{data.sender_unit_name} 的 {data.sender_doc_no} 已经登记过。", "sender_doc_no")
     with transaction.atomic():
-        if data.sender_doc_no and Telegram.objects.filter(
-            sender_unit_name=data.sender_unit_name, sender_doc_no=data.sender_doc_no
-        ).exclude(state=State.VOID).exists():
-            raise RegistrationError(
-                f"重复收文：{data.sender_unit_name} 的 {data.sender_doc_no} 已经登记过。", "sender_doc_no"
-            )
-        if paper_no:
-            _, year, seq = paper_no
+        if paper_no:  # a number already written on paper: rare, so it simply takes the counter's lock first
+            if data.sender_doc_no and Telegram.objects.filter(  # the same file again is a duplicate, not a clash
+                sender_unit_name=data.sender_unit_name, sender_doc_no=data.sender_doc_no
+            ).exclude(state=State.VOID).exists():
+                raise duplicate
+            _, telegram.receipt_year, seq = paper_no
             try:
-                receipt_no = numbering.claim(year, seq)
-            except numbering.NumberTaken:
-                raise RegistrationError(f"收文号 {numbering.format_receipt_no(year, seq)} 已被占用。", "receipt_no")
-        else:
-            seq, receipt_no = numbering.allocate(year)
-        telegram.receipt_no, telegram.receipt_year, telegram.receipt_seq = receipt_no, year, seq
+                telegram.receipt_no, telegram.receipt_seq = numbering.claim(telegram.receipt_year, seq), seq
+            except numbering.NumberTaken as exc:
+                raise RegistrationError(f"收文号 {exc} 已被占用。", "receipt_no")
         try:
             telegram.save(force_insert=True)
-        except IntegrityError:  # a duplicate that raced past the check above: the whole transaction rolls back
-            raise RegistrationError(
-                f"重复收文：{data.sender_unit_name} 的 {data.sender_doc_no} 已经登记过。", "sender_doc_no"
-            )
+        except IntegrityError:  # telegram_unique_sender_doc_no: the whole transaction rolls back
+            raise duplicate
         scans = [_store_scan(telegram, s, actor) for s in data.scans]
-        entries = [("telegram.register", telegram, {
-            "receipt_no": receipt_no, "sender_unit": telegram.sender_unit_name, "precedence": telegram.precedence,
-            "title": telegram.title, "sender_doc_no": telegram.sender_doc_no, "instruction": telegram.instruction,
-            "scans": [{"file": s.filename, "sha256": s.sha256} for s in scans],
-        }, "")]
-        from annotations.services import notify_registered
-
-        notify_registered(telegram)  # 特提/特急: alert every leader (e-mail after commit)
+        order_entries: list = []
         if routes:
             from routing.services import create_order
 
             create_order(telegram, source="instruction", text=telegram.instruction, routes=routes, actor=actor,
-                         audit_batch=entries)
-        record_many(actor, entries)  # one lock of the chain head for the registration and its order
+                         audit_batch=order_entries)
+        # Registrations queue from here to COMMIT, one at a time (gapless numbers, one audit chain): only the
+        # number, the urgent alerts that quote it, and the audit entries are written in the queue.
+        if not paper_no:
+            numbering.number(telegram)
+        from annotations.services import notify_registered
+
+        notify_registered(telegram)  # 特提/特急: alert every leader (e-mail after commit)
+        record_many(actor, [("telegram.register", telegram, {
+            "receipt_no": telegram.receipt_no, "sender_unit": telegram.sender_unit_name,
+            "precedence": telegram.precedence, "title": telegram.title, "sender_doc_no": telegram.sender_doc_no,
+            "instruction": telegram.instruction, "scans": [{"file": s.filename, "sha256": s.sha256} for s in scans],
+        }, ""), *order_entries])  # one lock of the chain head for the registration and its order
     return telegram
 
 
@@ -202,7 +200,7 @@ def correct(telegram: Telegram, changes: dict, *, actor: AbstractBaseUser, reaso
         if not made:
             return []
         if "sender_unit_name" in changes:
-            telegram.sender_unit = _unit_for(telegram.sender_unit_name)
+            telegram.sender_unit_id = _unit_id_for(telegram.sender_unit_name)
         try:
             with transaction.atomic():
                 telegram.save()

@@ -12,8 +12,7 @@ from django.views.decorators.http import require_POST
 
 from annotations.services import mark_alerts_read
 from audit.services import record
-from directory import roles
-from directory.models import Unit
+from directory import roles, snapshot
 
 from . import prefill, services
 from .access import role_required, telegram_for
@@ -27,7 +26,7 @@ PAGE_SIZE = 50
 
 
 def _unit_names() -> list[str]:
-    return list(Unit.objects.filter(active=True).values_list("name", flat=True))
+    return [u.name for u in snapshot.current().active]
 
 
 @role_required(roles.CLERK, roles.LEADER, roles.ADMIN)

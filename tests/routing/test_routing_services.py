@@ -40,6 +40,12 @@ def test_routing_twice_changes_nothing(seed_order):
     assert RoutingEvent.objects.filter(to_state="delivered").count() == 1
 
 
+def test_the_message_of_an_order_routed_in_an_earlier_batch_costs_one_query(seed_order, django_assert_num_queries):
+    assert services.route(seed_order.pk) == 1
+    with django_assert_num_queries(1):  # no transaction, no lock: just "is it still pending?"
+        assert services.route(seed_order.pk) == 0
+
+
 def test_a_task_that_fails_on_a_database_error_is_retried(seed_order, monkeypatch):
     calls = {"n": 0}
     real = services.route

@@ -91,3 +91,58 @@ def test_twenty_clerks_saving_at_once_get_twenty_consecutive_numbers(clerk):
     assert not errors
     assert sorted(numbers, key=lambda s: int(s.split("]")[1][:-1])) == [f"宁机明收[2020]{n}号" for n in range(1, 21)]
     assert ReceiptCounter.objects.get(year=2020).last == 20
+
+
+@pytest.mark.django_db
+def test_registration_takes_its_number_last_so_clerks_queue_only_for_the_number_and_the_audit(clerk):
+    """Everything a registration writes except its number and audit entries happens before the year's counter is
+    locked; from the counter's UPDATE to COMMIT only the chain head is touched."""
+    from django.test.utils import CaptureQueriesContext
+
+    from routing.services import plan_for
+
+    plan = plan_for("送：自治区总工会。")
+    services.register(data(1), actor=clerk)  # the year's first also creates its counter row
+    with CaptureQueriesContext(connection) as captured:
+        telegram = services.register(data(2), actor=clerk, routes=plan)
+    sql = [q["sql"] for q in captured.captured_queries]
+    at = next(i for i, s in enumerate(sql) if "telegrams_receiptcounter" in s)
+    before, after = sql[:at], sql[at + 1:]
+    for table in ("telegrams_telegram", "routing_routingorder", "routing_routingevent"):
+        assert any(s.startswith(f'INSERT INTO "{table}"') for s in before), table
+    numbered = 'UPDATE "telegrams_telegram" SET "receipt_seq"'  # SQLite: the number is written separately
+    assert all("audit_" in s or s.startswith(("RELEASE SAVEPOINT", "COMMIT", numbered)) for s in after), after
+    assert telegram.receipt_no == "宁机明收[2020]2号"
+    assert Telegram.objects.get(pk=telegram.pk).receipt_no == "宁机明收[2020]2号"
+    from audit.models import AuditEntry
+
+    order_entry = AuditEntry.objects.get(action="routing.order")
+    assert '"telegram":"宁机明收[2020]2号"' in order_entry.data  # written after the number existed
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_a_telegram_without_its_number_is_never_committed(clerk):
+    if connection.vendor != "postgresql":
+        pytest.skip("the deferred trigger is PostgreSQL's")
+    from django.db import IntegrityError, transaction
+
+    with pytest.raises(IntegrityError, match="without a receipt number"), transaction.atomic():
+        Telegram.objects.create(
+            sender_unit_name="中华全国总工会办公厅", precedence="平急", title="未编号", receipt_year=2020,
+            received_at=datetime(2020, 5, 1, 9, 0, tzinfo=SH), registered_by=clerk,
+        )
+        with connection.cursor() as cursor:  # what COMMIT does with the deferred check
+            cursor.execute("SET CONSTRAINTS telegram_numbered IMMEDIATE")
+    assert not Telegram.objects.filter(title="未编号").exists()
+
+
+@pytest.mark.django_db
+def test_a_number_without_its_sequence_is_refused(clerk):
+    from django.db import IntegrityError, transaction
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Telegram.objects.create(
+            sender_unit_name="中华全国总工会办公厅", precedence="平急", title="半个编号", receipt_year=2020,
+            receipt_no="宁机明收[2020]9号", received_at=datetime(2020, 5, 1, 9, 0, tzinfo=SH), registered_by=clerk,
+        )
