@@ -52,11 +52,11 @@ class RoutingPlan:
         return names + "。请修改批办内容或先在机构目录中添加该单位。"
 
 
-def plan_for(text: str, *, received_on: date | None = None) -> RoutingPlan:
-    """Parse a 批办/批示 text against the directory in the database."""
+def plan_for(text: str, *, received_on: date | None = None, units: snapshot.Snapshot | None = None) -> RoutingPlan:
+    """Parse a 批办/批示 text against the directory in the database (or the `units` the caller already read)."""
     from .instructions import Directory, InstructionError, parse
 
-    units = snapshot.current()  # kept in memory until the unit table changes
+    units = units or snapshot.current()  # kept in memory until the unit table changes
     directory = Directory.from_snapshot(units)
     try:
         parsed = parse(text, directory, received_on=received_on)

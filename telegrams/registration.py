@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.utils import timezone
 
+from directory import snapshot
+
 from . import services
 from .forms import TelegramForm
 from .models import Telegram
@@ -26,10 +28,11 @@ def register_from_form(form: TelegramForm, actor) -> Telegram | None:
     from routing.services import RoutingError, plan_for
 
     data = _input_from(form.cleaned_data)
+    units = snapshot.current()  # read once: the 批办 and the sender unit are resolved against the same directory
     plan = None
     if data.instruction.strip():
         try:
-            plan = plan_for(data.instruction, received_on=timezone.localdate(data.received_at))
+            plan = plan_for(data.instruction, received_on=timezone.localdate(data.received_at), units=units)
         except RoutingError as exc:
             form.add_error("instruction", exc.message)
             return None
@@ -37,7 +40,7 @@ def register_from_form(form: TelegramForm, actor) -> Telegram | None:
             form.add_error("instruction", plan.unknown_message())
             return None
     try:
-        return services.register(data, actor=actor, routes=plan)
+        return services.register(data, actor=actor, routes=plan, units=units)
     except services.RegistrationError as exc:
         form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         return None

@@ -80,9 +80,9 @@ def _check(data: TelegramInput) -> None:
         raise RegistrationError("标题不能为空。", "title")
 
 
-def _unit_id_for(name: str) -> int | None:
+def _unit_id_for(name: str, units: snapshot.Snapshot | None = None) -> int | None:
     """The directory unit a sender name stands for (full or short name), from the in-memory directory."""
-    found = snapshot.current().find(name)
+    found = (units or snapshot.current()).find(name)
     return found.id if found else None
 
 
@@ -102,14 +102,16 @@ def _store_scan(telegram: Telegram, upload: ScanUpload, actor: AbstractBaseUser)
     return scan
 
 
-def register(data: TelegramInput, *, actor: AbstractBaseUser, routes=None) -> Telegram:
+def register(data: TelegramInput, *, actor: AbstractBaseUser, routes=None,
+             units: snapshot.Snapshot | None = None) -> Telegram:
     """Register a received telegram: number, encrypted body, scans, audit entry and — if the 批办 names
-    units (`routes`, already resolved by the caller) — the routing order, all in one transaction."""
+    units (`routes`, already resolved by the caller, perhaps against `units`) — the routing order, all in one
+    transaction."""
     _check(data)
     data.sender_doc_no = normalize_doc_no(data.sender_doc_no)
     routed = bool(routes and routes.routes)
     telegram = Telegram(
-        sender_unit_name=data.sender_unit_name.strip(), sender_unit_id=_unit_id_for(data.sender_unit_name.strip()),
+        sender_unit_name=data.sender_unit_name.strip(), sender_unit_id=_unit_id_for(data.sender_unit_name.strip(), units),
         precedence=data.precedence, received_at=data.received_at, title=data.title.strip(),
         sending_unit=data.sending_unit, issuer=data.issuer, sender_doc_no=data.sender_doc_no,
         addressees=data.addressees, cc=data.cc, pages=data.pages, copies=data.copies,
