@@ -3,12 +3,13 @@ in the same transaction as the change."""
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from audit.services import record, record_many
@@ -152,8 +153,10 @@ def route(order_id: int, *, batch: int | None = None) -> int:
     nothing twice (the unique constraint plus the order's state)."""
     batch = batch or settings.ROUTING_BATCH
     skip_locked = connection.features.has_select_for_update_skip_locked
+    if order_id in _routed_here:
+        return 0  # this process routed it in an earlier task's batch: no query at all
     if not RoutingOrder.objects.filter(pk=order_id, state=OrderState.PENDING).exists():
-        return 0  # routed already, most often in an earlier task's batch: one query, no transaction
+        return 0  # routed already (by another worker): one query, no transaction
     with transaction.atomic():
         locked = RoutingOrder.objects.select_for_update(skip_locked=skip_locked).filter(state=OrderState.PENDING)
         orders = list(locked.filter(pk=order_id))  # taken by another worker right now: it routes it, not us
@@ -161,7 +164,23 @@ def route(order_id: int, *, batch: int | None = None) -> int:
             return 0
         if batch > 1:
             orders += list(locked.exclude(pk=order_id).order_by("-urgent", "created_at")[: batch - 1])
-        return _route_orders(orders)
+        created = _route_orders(orders)
+        ids = [o.pk for o in orders]
+        transaction.on_commit(lambda: _remember_routed(ids))
+        return created
+
+
+# Orders routed by this process, remembered once committed: a batch takes up to ROUTING_BATCH orders, so most
+# messages arrive for an order already done here. Bounded (oldest forgotten first); a miss asks the database.
+_routed_here: OrderedDict[int, None] = OrderedDict()
+ROUTED_MEMORY = 10_000
+
+
+def _remember_routed(ids: list[int]) -> None:
+    for pk in ids:
+        _routed_here[pk] = None
+    while len(_routed_here) > ROUTED_MEMORY:
+        _routed_here.popitem(last=False)
 
 
 def _route_orders(orders: list[RoutingOrder]) -> int:
@@ -209,7 +228,10 @@ def _route_orders(orders: list[RoutingOrder]) -> int:
                                    to_state=OrderState.DONE, note=f"分送{len(mine)}个单位"))
         order.state, order.completed_at, order.attempts = OrderState.DONE, now, order.attempts + 1
     RoutingEvent.objects.bulk_create(events)
-    RoutingOrder.objects.bulk_update(orders, ["state", "completed_at", "attempts"])
+    # One plain UPDATE for the batch (bulk_update would build a CASE per column and row).
+    RoutingOrder.objects.filter(pk__in=[o.pk for o in orders]).update(
+        state=OrderState.DONE, completed_at=now, attempts=F("attempts") + 1,
+    )
     record_many(None, [("routing.delivered", order, {
         "telegram": telegrams[order.telegram_id].receipt_no,
         "deliveries": [{"unit": d.unit_name, "role": d.role, "deadline": d.deadline.isoformat() if d.deadline else None}

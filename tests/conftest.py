@@ -201,3 +201,13 @@ def wait_for(predicate, timeout: float = 30.0, interval: float = 0.2):
 def _fast_password_hashing(settings):
     # Argon2 stays the production hasher (tests/security checks it); demo users need no slow hashes here.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _forget_routed_orders():
+    # routing.services remembers the orders this process routed; rolled-back tests give their ids out again.
+    from routing import services
+
+    services._routed_here.clear()
+    yield
+    services._routed_here.clear()

@@ -46,6 +46,19 @@ def test_the_message_of_an_order_routed_in_an_earlier_batch_costs_one_query(seed
         assert services.route(seed_order.pk) == 0
 
 
+def test_orders_routed_in_this_processs_batch_need_no_query_for_their_own_messages(
+    clerk_client, django_capture_on_commit_callbacks, django_assert_num_queries,
+):
+    for n in range(3):
+        clerk_client.post(reverse("telegrams:create"), form(sender_doc_no=f"工发电〔2020〕{n + 10}号"))
+    first, *others = RoutingOrder.objects.order_by("pk")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.route(first.pk) == 3  # the batch takes the other two as well
+    assert RoutingOrder.objects.filter(state="done").count() == 3
+    with django_assert_num_queries(0):
+        assert [services.route(o.pk) for o in others] == [0, 0]
+
+
 def test_a_task_that_fails_on_a_database_error_is_retried(seed_order, monkeypatch):
     calls = {"n": 0}
     real = services.route
