@@ -14,6 +14,8 @@ class _Task:  # what the signals pass as sender: a task whose request is not eag
 
 @pytest.mark.django_db(transaction=True)
 def test_back_to_back_tasks_skip_the_ping_and_a_pause_brings_it_back(monkeypatch):
+    monkeypatch.setitem(connection.settings_dict, "CONN_MAX_AGE", 60)  # as deployed (SQLite's default is 0)
+    connection.close()
     connection.ensure_connection()
     clock = {"now": celery.time.monotonic()}  # the real clock, moved by hand (CONN_MAX_AGE reads it too)
     monkeypatch.setattr(celery.time, "monotonic", lambda: clock["now"])
