@@ -47,7 +47,9 @@ class Telegram(models.Model):
     receipt_no = models.CharField("收文号", max_length=64, unique=True, null=True)
     receipt_year = models.PositiveSmallIntegerField("收文年度")
     receipt_seq = models.PositiveIntegerField("年度序号", null=True)
-    sender_unit_name = models.CharField("来电单位", max_length=100, db_index=True)
+    # No plain indexes on the sender's name and number: searches use the trigram indexes (migration 0002) and the
+    # duplicate check the unique (sender, number) index; each extra index would cost every registration twice.
+    sender_unit_name = models.CharField("来电单位", max_length=100)
     sender_unit = models.ForeignKey(
         "directory.Unit", verbose_name="来电单位（目录）", null=True, blank=True,
         on_delete=models.PROTECT, related_name="telegrams_sent",
@@ -59,7 +61,7 @@ class Telegram(models.Model):
     title = models.CharField("标题", max_length=300)
     sending_unit = models.CharField("发电单位", max_length=100, blank=True)
     issuer = models.CharField("签发人", max_length=50, blank=True)
-    sender_doc_no = models.CharField("发电字号", max_length=64, blank=True, db_index=True)
+    sender_doc_no = models.CharField("发电字号", max_length=64, blank=True)
     addressees = models.JSONField("主送", default=list, blank=True)
     cc = models.JSONField("抄送", default=list, blank=True)
     pages = models.PositiveSmallIntegerField("页数", null=True, blank=True)
