@@ -26,15 +26,19 @@ def record(actor, action: str, obj: Any = None, data: dict | None = None, *, obj
     return record_many(actor, [(action, obj, data, object_type)])[0]
 
 
-def record_many(actor, items: list[tuple[str, Any, dict | None, str]]) -> list[AuditEntry]:
+def record_many(actor, items: list[tuple[str, Any, dict | None, str]], *,
+                head: tuple[int, str] | None = None) -> list[AuditEntry]:
     """Append entries (action, obj, data, object_type) in order under one lock of the chain head, in the
     caller's transaction: a batch of routings costs three statements, not three per entry.
 
     `data` may be a function returning the dict: it is called here, for an entry prepared before the values it
-    records existed (a registration's order is written before the receipt number it quotes is allocated)."""
+    records existed (a registration's order is written before the receipt number it quotes is allocated).
+
+    `head`: (seq, hash) of the chain head when the caller's own statement already locked it in this transaction
+    (telegrams.numbering.number does, to spare the registration queue a round trip)."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit.record must be called inside transaction.atomic()")
-    seq, prev = _lock_head()
+    seq, prev = head or _lock_head()
     actor_id, actor_name = _actor_fields(actor)
     entries = []
     for action, obj, data, object_type in items:

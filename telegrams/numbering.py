@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -30,29 +31,44 @@ def parse_receipt_no(text: str) -> tuple[str, int, int] | None:
     return m["prefix"], int(m["year"]), int(m["seq"])
 
 
-def number(telegram) -> tuple[int, str]:
+class Numbered(NamedTuple):
+    seq: int
+    receipt_no: str
+    audit_head: tuple[int, str] | None  # the audit chain head, locked by the same statement (PostgreSQL)
+
+
+def number(telegram) -> Numbered:
     """Give a telegram already inserted (without a number, in the caller's transaction) the next number of its
     year. Taking the number locks the year's counter row until the transaction ends, so concurrent clerks queue
     here and nobody skips or repeats a number; a rollback gives the number back. Registrations therefore run
     this last, just before the audit entry and COMMIT: everything else is written before the queue.
 
-    On PostgreSQL one statement both takes the number and writes it into the row."""
+    On PostgreSQL one statement takes the number, writes it into the row, and locks and reads the audit chain's
+    head for the entry that follows (audit.services.record_many(head=…)): the counter first, then the head, the
+    order every transaction takes them in. Elsewhere `audit_head` is None and the append locks it itself."""
+    from audit.models import ChainHead
+
     from .models import Telegram
 
     assert transaction.get_connection().in_atomic_block, "number() must run inside the registration transaction"
     year = telegram.receipt_year
     counter = ReceiptCounter._meta.db_table
     for attempt in (0, 1):
+        head = None
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute(
-                    f"WITH c AS (UPDATE {counter} SET last = last + 1 WHERE year = %s RETURNING last) "
-                    f"UPDATE {Telegram._meta.db_table} t SET receipt_seq = c.last, receipt_no = %s || c.last || '号' "
-                    "FROM c WHERE t.id = %s RETURNING c.last",
+                    f"WITH c AS (UPDATE {counter} SET last = last + 1 WHERE year = %s RETURNING last), "
+                    f"t AS (UPDATE {Telegram._meta.db_table} t SET receipt_seq = c.last, receipt_no = %s || c.last || '号' "
+                    "FROM c WHERE t.id = %s RETURNING c.last AS last) "
+                    "SELECT t.last, h.seq, h.hash FROM t LEFT JOIN LATERAL "  # LATERAL on t: the counter is locked first
+                    f"(SELECT seq, hash FROM {ChainHead._meta.db_table} WHERE id = 1 AND t.last IS NOT NULL FOR UPDATE) h ON true",
                     [year, year_prefix(year), telegram.pk],
                 )
                 row = cursor.fetchone()
             seq = row and row[0]
+            if row and row[1] is not None:
+                head = (row[1], row[2])
         else:
             with connection.cursor() as cursor:
                 cursor.execute(f"UPDATE {counter} SET last = last + 1 WHERE year = %s RETURNING last", [year])
@@ -62,7 +78,7 @@ def number(telegram) -> tuple[int, str]:
                 Telegram.objects.filter(pk=telegram.pk).update(receipt_seq=seq, receipt_no=format_receipt_no(year, seq))
         if seq:
             telegram.receipt_seq, telegram.receipt_no = seq, format_receipt_no(year, seq)
-            return seq, telegram.receipt_no
+            return Numbered(seq, telegram.receipt_no, head)
         if attempt == 0:  # first of the year; the unique primary key settles a race between two first clerks
             ReceiptCounter.objects.get_or_create(year=year)
     raise RuntimeError(f"telegram {telegram.pk} could not be numbered")  # the row vanished: a caller's bug

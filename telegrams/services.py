@@ -151,8 +151,7 @@ def register(data: TelegramInput, *, actor: AbstractBaseUser, routes=None,
                          audit_batch=order_entries)
         # Registrations queue from here to COMMIT, one at a time (gapless numbers, one audit chain): only the
         # number, the urgent alerts that quote it, and the audit entries are written in the queue.
-        if not paper_no:
-            numbering.number(telegram)
+        head = numbering.number(telegram).audit_head if not paper_no else None
         from annotations.services import notify_registered
 
         notify_registered(telegram)  # 特提/特急: alert every leader (e-mail after commit)
@@ -160,7 +159,7 @@ def register(data: TelegramInput, *, actor: AbstractBaseUser, routes=None,
             "receipt_no": telegram.receipt_no, "sender_unit": telegram.sender_unit_name,
             "precedence": telegram.precedence, "title": telegram.title, "sender_doc_no": telegram.sender_doc_no,
             "instruction": telegram.instruction, "scans": [{"file": s.filename, "sha256": s.sha256} for s in scans],
-        }, ""), *order_entries])  # one lock of the chain head for the registration and its order
+        }, ""), *order_entries], head=head)  # one lock of the chain head for the registration and its order
     return telegram
 
 
