@@ -80,17 +80,18 @@ def default_deadline(telegram: Telegram) -> date:
     return timezone.localdate(telegram.received_at) + timedelta(days=days)
 
 
-def dispatch(order: RoutingOrder) -> None:
+def dispatch(order: RoutingOrder, *, swept: bool = False) -> None:
     """Send the order to a worker once the current transaction commits. A failed send is only logged:
-    the sweeper re-sends every pending order, so nothing is lost."""
+    the sweeper re-sends every pending order (`swept`), so nothing is lost."""
     order_id, urgent = order.pk, order.urgent
+    kwargs = {"swept": True} if swept else {}
 
     def send() -> None:
         from .tasks import route_order
 
         try:
             route_order.apply_async(
-                args=[order_id], queue="urgent" if urgent else "default", priority=9 if urgent else 0,
+                args=[order_id], kwargs=kwargs, queue="urgent" if urgent else "default", priority=9 if urgent else 0,
                 retry=True, retry_policy={"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5},
             )
         except Exception:  # broker down: the sweeper will pick the order up
@@ -143,7 +144,7 @@ def create_order(telegram: Telegram, *, source: str, text: str, routes: RoutingP
     return order
 
 
-def route(order_id: int, *, batch: int | None = None) -> int:
+def route(order_id: int, *, batch: int | None = None, swept: bool = False) -> int:
     """The worker's job: one Delivery per (telegram, unit). Returns how many deliveries were created.
 
     The task for `order_id` also takes other pending orders (up to `batch`, 特提 first; SKIP LOCKED, so two
@@ -153,7 +154,7 @@ def route(order_id: int, *, batch: int | None = None) -> int:
     nothing twice (the unique constraint plus the order's state)."""
     batch = batch or settings.ROUTING_BATCH
     skip_locked = connection.features.has_select_for_update_skip_locked
-    if order_id in _routed_here:
+    if order_id in _routed_here and not swept:  # the sweeper's re-sends always ask the database, so an order
         return 0  # this process routed it in an earlier task's batch: no query at all
     if not RoutingOrder.objects.filter(pk=order_id, state=OrderState.PENDING).exists():
         return 0  # routed already (by another worker): one query, no transaction
@@ -171,7 +172,9 @@ def route(order_id: int, *, batch: int | None = None) -> int:
 
 
 # Orders routed by this process, remembered once committed: a batch takes up to ROUTING_BATCH orders, so most
-# messages arrive for an order already done here. Bounded (oldest forgotten first); a miss asks the database.
+# messages arrive for an order already done here. Bounded (oldest forgotten first); a miss asks the database,
+# and so does a re-send by the sweeper (a pending order with a remembered id — a database restored under running
+# workers — is still routed).
 _routed_here: OrderedDict[int, None] = OrderedDict()
 ROUTED_MEMORY = 10_000
 
@@ -258,7 +261,7 @@ def pending_orders_to_resend(limit: int = 200) -> list[int]:
         now = timezone.now()
         for order in orders:
             order.last_sent_at = now
-            dispatch(order)
+            dispatch(order, swept=True)
         RoutingOrder.objects.bulk_update(orders, ["last_sent_at"])
     return [o.pk for o in orders]
 

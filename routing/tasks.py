@@ -12,10 +12,10 @@ from . import services
     autoretry_for=(OperationalError, InterfaceError, DatabaseError),
     retry_backoff=True, retry_backoff_max=60, retry_jitter=True, max_retries=20,
 )
-def route_order(self, order_id: int) -> int:
-    # Celery's Django fix-up closes broken connections around each task, so a connection killed under us
-    # (pg_terminate_backend) raises here, the task retries, and the retry gets a fresh connection.
-    return services.route(order_id)
+def route_order(self, order_id: int, swept: bool = False) -> int:
+    # Broken connections are closed around each task (telegram_office/celery.py), so a connection killed under
+    # us (pg_terminate_backend) raises here, the task retries, and the retry gets a fresh connection.
+    return services.route(order_id, swept=swept)
 
 
 @shared_task(acks_late=True)

@@ -6,7 +6,8 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from django.db import OperationalError
+from django.db import OperationalError, connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from routing import services, tasks
@@ -57,17 +58,22 @@ def test_orders_routed_in_this_processs_batch_need_no_query_for_their_own_messag
     assert RoutingOrder.objects.filter(state="done").count() == 3
     with django_assert_num_queries(0):
         assert [services.route(o.pk) for o in others] == [0, 0]
+    RoutingOrder.objects.filter(pk=others[0].pk).update(state="pending")  # as after a restore under the worker
+    with CaptureQueriesContext(connection) as asked:
+        services.route(others[0].pk, swept=True)  # the sweeper's re-send asks the database
+    assert asked.captured_queries
+    assert RoutingOrder.objects.get(pk=others[0].pk).state == "done"
 
 
 def test_a_task_that_fails_on_a_database_error_is_retried(seed_order, monkeypatch):
     calls = {"n": 0}
     real = services.route
 
-    def flaky(order_id):
+    def flaky(order_id, **kwargs):
         calls["n"] += 1
         if calls["n"] == 1:
             raise OperationalError("server closed the connection unexpectedly")
-        return real(order_id)
+        return real(order_id, **kwargs)
 
     monkeypatch.setattr(services, "route", flaky)
     assert tasks.route_order.autoretry_for and OperationalError in tasks.route_order.autoretry_for
