@@ -29,7 +29,8 @@ def record(actor, action: str, obj: Any = None, data: dict | None = None, *, obj
 def record_many(actor, items: list[tuple[str, Any, dict | None, str]], *,
                 head: tuple[int, str] | None = None) -> list[AuditEntry]:
     """Append entries (action, obj, data, object_type) in order under one lock of the chain head, in the
-    caller's transaction: a batch of routings costs three statements, not three per entry.
+    caller's transaction: a batch of routings costs two statements on PostgreSQL (lock the head; insert the
+    entries and move the head), not two per entry.
 
     `data` may be a function returning the dict: it is called here, for an entry prepared before the values it
     records existed (a registration's order is written before the receipt number it quotes is allocated).
