@@ -30,8 +30,8 @@ from urllib.parse import urlencode, urlparse, urlunparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-BENCH_DB = "bench_telegram_office"
-RESULTS = ROOT / "bench" / "results.json"
+BENCH_DB = os.environ.get("BENCH_DB", "bench_telegram_office")  # the run's own database (created, then dropped)
+RESULTS = Path(os.environ.get("BENCH_RESULTS", ROOT / "bench" / "results.json"))
 PROFILES = ROOT / "bench" / "profiles"
 LOGS = ROOT / "var"
 INSTRUCTION = "请财政厅牵头，民政厅、教育厅配合办理。"  # three units: one lead, two assisting
@@ -884,7 +884,7 @@ def main() -> None:
             drop_database(admin_url)
     print(f"\n{mode} run, {time.monotonic() - started:.0f} s, {os.cpu_count()} CPUs — ours vs baseline, same run, same services\n")
     print(table(results))
-    print(f"\nwritten: {RESULTS.relative_to(ROOT)}")
+    print(f"\nwritten: {RESULTS.relative_to(ROOT) if RESULTS.is_relative_to(ROOT) else RESULTS}")
 
 
 if __name__ == "__main__":
