@@ -1,7 +1,6 @@
 """The audit pages, for 管理员 only: the log (filters, CSV), one telegram's whole history, and "verify now"."""
 from __future__ import annotations
 
-import csv
 import logging
 
 from django.contrib import messages
@@ -13,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from directory import roles
+from telegram_office.csv_stream import rows_as_csv
 from telegrams.access import role_required, telegram_for
 from telegrams.models import Telegram
 
@@ -45,33 +45,26 @@ def log(request):
     })
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
 @role_required(roles.ADMIN)
 def log_csv(request):
     f = _filtered(request)
     with transaction.atomic():
         record(request.user, "audit.export_csv", None, {k: v for k, v in request.GET.items() if v},
                object_type=AuditEntry._meta.label_lower)
-    writer = csv.writer(_Echo())
     columns = ("seq", "at", "actor_id", "actor_name", "action", "object_type", "object_id", "data", "prev_hash", "hash")
+    header = ["序号", "时间", "操作人ID", "操作人", "动作", "动作名称", "对象类型", "对象", "数据", "前一哈希", "哈希"]
 
     def rows():
-        yield "\ufeff" + writer.writerow(
-            ["序号", "时间", "操作人ID", "操作人", "动作", "动作名称", "对象类型", "对象", "数据", "前一哈希", "哈希"]
-        )
         for seq, at, actor_id, actor, action, otype, oid, data, prev_hash, digest in f.qs.values_list(*columns).iterator(
             chunk_size=2000
         ):
-            yield writer.writerow([
+            yield [
                 seq, timezone.localtime(at).isoformat(timespec="microseconds"), actor_id or "", actor, action,
                 action_label(action), otype, oid, data, prev_hash, digest,
-            ])
+            ]
 
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    # Values exactly as stored (no formula guard): the export must allow recomputing every hash.
+    response = StreamingHttpResponse(rows_as_csv(header, rows(), guard_formulas=False), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = "attachment; filename=audit-log.csv"
     return response
 

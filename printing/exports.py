@@ -1,7 +1,6 @@
 """The 收文登记簿 as rows: one shape for CSV, Excel and PDF so the three never disagree."""
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterable, Iterator
 from datetime import date
@@ -10,6 +9,7 @@ from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
 from routing.models import Delivery
+from telegram_office.csv_stream import rows_as_csv as csv_stream_rows
 from telegrams.filters import RegisterFilter
 from telegrams.models import State, Telegram
 
@@ -27,7 +27,6 @@ FIELDS = (
 COLUMNS = tuple(label for _, label in FIELDS)
 
 # A cell a spreadsheet would run as a formula (CWE-1236).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 class ExportError(Exception):
@@ -110,28 +109,9 @@ def as_dicts(row_list: list[list]) -> list[dict]:
     return [dict(zip(keys, row, strict=True)) for row in row_list]
 
 
-def _safe_text(value):
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
-
-
 def csv_stream(row_iter: Iterable[list]) -> Iterator[str]:
-    """UTF-8 CSV with a BOM (so Excel opens Chinese text correctly), one chunk per row."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-
-    def take() -> str:
-        value = buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate(0)
-        return value
-
-    writer.writerow(COLUMNS)
-    yield "\ufeff" + take()
-    for row in row_iter:
-        writer.writerow([_safe_text(v) for v in row])
-        yield take()
+    """The register as CSV, formula cells guarded (titles and names come from outside)."""
+    return csv_stream_rows(COLUMNS, row_iter, guard_formulas=True)
 
 
 def xlsx_bytes(row_list: list[list], *, title: str, subtitle: str) -> bytes:

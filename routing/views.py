@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import csv
-
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import StreamingHttpResponse
@@ -11,6 +9,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from directory import roles
+from telegram_office.csv_stream import rows_as_csv
 from telegrams.access import role_required, unit_id_of
 
 from . import services
@@ -90,28 +89,22 @@ def history(request):
     return render(request, "routing/history.html", {"filter": f, "page": page, "query": query.urlencode()})
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
 @role_required(roles.ADMIN)
 def history_csv(request):
     f = _history_qs(request)
-    writer = csv.writer(_Echo())
     labels = dict(DeliveryState.choices)
+    header = ["时间", "收文号", "等级", "来电单位", "标题", "单位", "原状态", "新状态", "操作人", "说明"]
 
     def rows():
-        yield "\ufeff" + writer.writerow(["时间", "收文号", "等级", "来电单位", "标题", "单位", "原状态", "新状态", "操作人", "说明"])
         for e in f.qs.iterator(chunk_size=2000):
-            yield writer.writerow([
+            yield [
                 timezone.localtime(e.at).strftime("%Y-%m-%d %H:%M:%S"), e.telegram.receipt_no, e.telegram.precedence,
                 e.telegram.sender_unit_name, e.telegram.title, e.delivery.unit.name if e.delivery else "",
                 labels.get(e.from_state, e.from_state), labels.get(e.to_state, e.to_state),
                 e.actor.person.full_name if e.actor and hasattr(e.actor, "person") else ("系统" if not e.actor else e.actor.username),
                 e.note,
-            ])
+            ]
 
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(rows_as_csv(header, rows(), guard_formulas=False), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = "attachment; filename=routing-history.csv"
     return response
