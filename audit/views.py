@@ -16,7 +16,7 @@ from telegram_office.csv_stream import rows_as_csv
 from telegrams.access import role_required, telegram_for
 from telegrams.models import Telegram
 
-from . import signing
+from . import catalog, signing
 from .catalog import ACTION_LABELS, action_label
 from .chain import canonical_json
 from .filters import AuditFilter
@@ -31,17 +31,23 @@ def _filtered(request) -> AuditFilter:
     return AuditFilter(request.GET, queryset=AuditEntry.objects.order_by("-seq"))
 
 
+def _for_people(entries) -> None:
+    """What the log shows for each entry: the action's, the object's and the data's Chinese names."""
+    catalog.describe(entries)
+    for e in entries:
+        e.label = action_label(e.action)
+        e.fields = catalog.data_fields(e.data, e.object_type)
+
+
 @role_required(roles.ADMIN)
 def log(request):
     f = _filtered(request)
-    page = Paginator(f.qs, 50).get_page(request.GET.get("page"))
-    for e in page:
-        e.label = action_label(e.action)
+    page = Paginator(f.qs.select_related("actor"), 50).get_page(request.GET.get("page"))
+    _for_people(list(page))  # the page keeps these same objects
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "audit/log.html", {
         "filter": f, "page": page, "query": query.urlencode(), "actions": ACTION_LABELS.items(),
-        "telegram_type": TELEGRAM_TYPE,
     })
 
 
@@ -86,11 +92,10 @@ def _telegram_entries(telegram: Telegram):
 @role_required(roles.ADMIN)
 def telegram_history(request, pk: int):
     telegram = telegram_for(request.user, pk)
-    page = Paginator(_telegram_entries(telegram), 200).get_page(request.GET.get("page"))
-    for e in page:
-        e.label = action_label(e.action)
+    page = Paginator(_telegram_entries(telegram).select_related("actor"), 200).get_page(request.GET.get("page"))
+    _for_people(list(page))  # the page keeps these same objects
     return render(request, "audit/telegram.html", {
-        "t": telegram, "page": page, "telegram_type": TELEGRAM_TYPE,
+        "t": telegram, "page": page,
         "orders": telegram.orders.select_related("created_by__person").order_by("created_at", "id"),
         "deliveries": telegram.deliveries.select_related("unit", "signed_by__person", "done_by__person")
         .order_by("created_at", "id"),

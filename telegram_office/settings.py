@@ -83,6 +83,8 @@ MIDDLEWARE = [
     "directory.middleware.SecondFactorMiddleware",
     # Refuses NUL and other control characters in any parameter (after CSRF's check, before every view).
     "directory.middleware.ControlCharacterMiddleware",
+    # Remembers the last list page shown, for "← 返回" (core.navigation).
+    "core.navigation.RememberBackPageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, so that it sees the authenticated user and the final response (django-axes requirement).
@@ -148,6 +150,11 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+# List pages "← 返回" may lead back to (core.navigation): URL names.
+BACK_PAGES = {
+    "telegrams:register", "annotations:inbox", "routing:inbox", "routing:history", "audit:log", "audit:telegram",
+    "directory:units", "directory:people",
+}
 
 # django-axes: 5 failures per (username, IP) lock that pair for 15 minutes.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
