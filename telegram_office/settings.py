@@ -55,8 +55,8 @@ INSTALLED_APPS = [
     "django_filters",
     "axes",
     "django_otp",
-    "django_otp.plugins.otp_totp",
-    "django_otp.plugins.otp_static",  # recovery codes
+    "directory.otp_apps.AuthenticatorConfig",  # django_otp.plugins.otp_totp, under Chinese names
+    "directory.otp_apps.RecoveryCodesConfig",  # django_otp.plugins.otp_static (recovery codes), likewise
     "csp",
     "core",
     "directory",
