@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from . import roles, services
+from . import roles, services, snapshot
 from .access import role_required
 from .forms import PersonForm, UnitForm, UnitImportForm
 from .models import Unit
@@ -24,8 +24,9 @@ def units(request):
     q = request.GET.get("q", "").strip()
     staff = request.GET.get("staff", "")
     qs = Unit.objects.select_related("parent").annotate(staff_count=Count("people", distinct=True)).order_by("name")
-    if q:
-        qs = qs.filter(Q(name__icontains=q) | Q(short_name__icontains=q) | Q(aliases__icontains=q))
+    if q:  # matched in the in-memory directory: aliases are JSON, which SQLite stores \u-escaped
+        qs = qs.filter(pk__in=[u.id for u in snapshot.current().units
+                               if any(q.lower() in n.lower() for n in (u.name, u.short_name, *u.aliases))])
     if request.GET.get("active") in ("1", "0"):
         qs = qs.filter(active=request.GET["active"] == "1")
     if staff == "none":
