@@ -163,7 +163,11 @@ def _person_form(request, user):
 @require_POST
 def person_reset_otp(request, pk: int):
     user = _user_or_404(pk)
-    removed = services.reset_second_factor(user, actor=request.user)
+    try:
+        removed = services.reset_second_factor(user, actor=request.user)
+    except services.DirectoryError as exc:
+        messages.error(request, exc.message)
+        return redirect("directory:person_edit", pk=user.pk)
     if removed:
         messages.success(request, f"已删除 {user.username} 的身份验证器和恢复码；本人下次登录后可重新启用两步验证。")
     else:

@@ -158,6 +158,7 @@ def save_person(user: AbstractBaseUser | None, data: PersonData, *, actor: Abstr
         raise DirectoryError("承办人必须属于一个单位。", "unit")
     if user is not None and user.pk == actor.pk and (not data.is_active or data.role != roles.ADMIN):
         raise DirectoryError("不能停用自己或取消自己的管理员角色，请另一位管理员操作。")
+    _refuse_superuser_change(user, actor)
     User = get_user_model()
     created = user is None
     with transaction.atomic():
@@ -194,6 +195,12 @@ def save_person(user: AbstractBaseUser | None, data: PersonData, *, actor: Abstr
     return user
 
 
+def _refuse_superuser_change(user, actor) -> None:
+    """A 管理员 who could reset a superuser's password or second factor could become one."""
+    if user is not None and user.is_superuser and not actor.is_superuser:
+        raise DirectoryError("超级用户的账户只能由超级用户修改。")
+
+
 def _person_facts(user) -> dict:
     person = getattr(user, "person", None) if hasattr(user, "person") else None
     return {
@@ -208,6 +215,7 @@ def _person_facts(user) -> dict:
 def reset_second_factor(user: AbstractBaseUser, *, actor: AbstractBaseUser) -> int:
     """A lost phone: remove the person's authenticator and recovery codes (they enrol again at next login when
     their role requires it). Returns how many devices were removed."""
+    _refuse_superuser_change(user, actor)
     with transaction.atomic():
         devices = [*TOTPDevice.objects.filter(user=user), *StaticDevice.objects.filter(user=user)]
         for device in devices:

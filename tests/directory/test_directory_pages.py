@@ -204,3 +204,15 @@ def test_the_chinese_names_change_no_migration():
     out = StringIO()
     call_command("makemigrations", "--check", "--dry-run", stdout=out)
     assert "No changes detected" in out.getvalue()
+
+
+def test_an_admin_cannot_take_over_a_superuser_account(admin, demo):
+    root = get_user_model().objects.create_superuser("root", password="Root-2026-mingdian-x")
+    TOTPDevice.objects.create(user=root, name="身份验证器", confirmed=True)
+    response = admin.post(reverse("directory:person_edit", args=[root.pk]),
+                          person_post(full_name="根", role="管理员", unit="", password="Taken-over-2026-x"))
+    assert response.status_code == 200 and "超级用户的账户只能由超级用户修改。" in response.content.decode()
+    response = admin.post(reverse("directory:person_reset_otp", args=[root.pk]), follow=True)
+    assert "超级用户的账户只能由超级用户修改。" in response.content.decode()
+    root.refresh_from_db()
+    assert root.check_password("Root-2026-mingdian-x") and TOTPDevice.objects.filter(user=root).exists()
