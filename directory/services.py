@@ -170,7 +170,7 @@ def save_person(user: AbstractBaseUser | None, data: PersonData, *, actor: Abstr
             user = User(username=username)
             before = {}
         else:
-            user = User.objects.select_for_update().select_related("person__unit").get(pk=user.pk)
+            user = User.objects.select_for_update(of=("self",)).select_related("person__unit").get(pk=user.pk)
             before = _person_facts(user)
         if data.password:
             user.set_password(data.password)
