@@ -62,13 +62,14 @@ def test_admin_keeps_the_directory_and_reads_the_audit_log_in_plain_chinese(new_
     assert admin.get_by_label("所在单位").locator("option:checked").inner_text() == "自治区审计厅"
     admin.get_by_label("用户名").fill("shenji")
     admin.get_by_label("姓名").fill("钱承办")
+    shots(admin, "person-form", docs="directory-person-form")
     admin.get_by_label("初始密码").fill("123")
     with admin.expect_navigation():
         admin.get_by_role("button", name="保存").click()
-    assert "密码" in admin.locator(".field.error").inner_text()  # too short: refused, nothing written
+    assert "密码太短，至少需要10个字符。" in admin.locator(".field.error").inner_text()  # refused, nothing written
     assert not AuditEntry.objects.filter(action="directory.user_created", data__contains="shenji").exists()
+    shots(admin, "person-form-refused")
     admin.get_by_label("初始密码").fill("Shenji-2026-mingdian")
-    shots(admin, "person-form", docs="directory-person-form")
     with admin.expect_navigation():
         admin.get_by_role("button", name="保存").click()
     assert "已新增人员：钱承办（shenji）" in admin.locator(".messages").inner_text()

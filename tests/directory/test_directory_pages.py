@@ -115,7 +115,7 @@ def test_admin_creates_a_staff_member_account_role_and_unit_in_one_form(admin, a
 @pytest.mark.parametrize("overrides, field, message", [
     ({"unit": ""}, "unit", "承办人必须属于一个单位。"),
     ({"password": ""}, "password", "请为新用户设置初始密码。"),
-    ({"password": "12345678"}, "password", "密码"),
+    ({"password": "12345678"}, "password", "密码太短，至少需要10个字符。"),
     ({"username": "Clerk"}, "username", "用户名“Clerk”已被使用。"),
     ({"username": "王 机要"}, "username", "用户名只能包含字母、数字和 @ . + - _。"),
     ({"role": ""}, "role", "请选择角色。"),
