@@ -7,10 +7,9 @@ from django import forms
 from django.db.models import Q
 from django.utils import timezone
 
+from audit.catalog import action_for_label
+from audit.models import AuditEntry
 from telegrams.models import Telegram
-
-from .catalog import action_for_label
-from .models import AuditEntry
 
 
 def _day_start(day) -> datetime:
