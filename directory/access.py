@@ -1,4 +1,8 @@
-"""Views for a role (the directory's own pages, and any app above the directory)."""
+"""Who may do what, for every view, download, export and API call: role checks and a person's unit.
+
+Object-level scoping (which telegram or delivery a user may see) lives with the objects (`telegrams.access`,
+`routing.access`); those helpers return the object or raise Http404, so an out-of-scope object looks exactly
+like a missing one."""
 from __future__ import annotations
 
 from functools import wraps
@@ -7,6 +11,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 
 from . import roles
+
+
+def unit_id_of(user) -> int | None:
+    """The unit a person belongs to (None for leaders, admins, users without a Person)."""
+    person = getattr(user, "person", None) if hasattr(user, "person") else None
+    return person.unit_id if person else None
 
 
 def role_required(*allowed: str):

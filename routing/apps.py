@@ -5,7 +5,11 @@ class RoutingConfig(AppConfig):
     name = "routing"
     verbose_name = "分送流转"
 
-    def ready(self):
+    def ready(self) -> None:
+        from vault import crypto, registry
+
         from . import audit_display
 
+        registry.register(registry.SealedField("routing.Delivery", "result_enc",
+                                               lambda d: crypto.aad_for("delivery", d.pk, "result")))
         audit_display.register()  # how the audit log names this app's objects and data fields

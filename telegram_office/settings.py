@@ -65,7 +65,11 @@ INSTALLED_APPS = [
     "telegrams",
     "routing",
     "annotations",
+    "notifications",
+    "intake",
     "printing",
+    "auditlog",
+    "desk",
 ]
 
 MIDDLEWARE = [
@@ -105,7 +109,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "directory.context_processors.current_person",
-                "annotations.context_processors.alerts",
+                "notifications.context_processors.alerts",
             ],
         },
     },
@@ -153,7 +157,7 @@ LOGOUT_REDIRECT_URL = "login"
 # List pages "← 返回" may lead back to (core.navigation): URL names.
 BACK_PAGES = {
     "telegrams:register", "annotations:inbox", "routing:inbox", "routing:history", "audit:log", "audit:telegram",
-    "directory:units", "directory:people",
+    "directory:units", "directory:people", "notifications:list", "routing:unknown_units",
 }
 
 # django-axes: 5 failures per (username, IP) lock that pair for 15 minutes.
@@ -291,6 +295,9 @@ CELERY_BEAT_SCHEDULE = {
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="telegram-office@localhost")
+# Channels an alert goes through besides the in-app list (dotted paths of classes with `send(message)`; an SMS or
+# IM gateway is one more class). notifications/channels.py.
+NOTIFICATION_CHANNELS = env.list("NOTIFICATION_CHANNELS", default=["notifications.channels.EmailChannel"])
 
 LOGGING = {
     "version": 1,

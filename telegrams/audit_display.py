@@ -6,7 +6,7 @@ from django.urls import reverse
 from audit import catalog
 
 from .filters import RegisterFilter
-from .models import Scan, State, Telegram
+from .models import Scan, Telegram, TelegramState
 
 
 def _history(pk: int) -> str:
@@ -37,7 +37,7 @@ def register() -> None:
     catalog.register_object("telegrams.register", label="收文登记簿")
     catalog.register_fields(
         {f.name: f.verbose_name for f in Telegram._meta.concrete_fields} | {"sender_unit": "来电单位", "scans": "扫描件"},
-        values={"state": dict(State.choices)}, object_types=["telegrams.telegram"],
+        values={"state": dict(TelegramState.choices)}, object_types=["telegrams.telegram"],
     )
     catalog.register_fields({"receipt_no": "收文号", "pages": "页数", "precedence": "等级"},
                             values={"format": {"html": "网页打印", "pdf": "PDF", "xlsx": "Excel", "csv": "CSV"}})
@@ -46,5 +46,5 @@ def register() -> None:
         {"rows": "行数", "range": "范围", "filters": "筛选条件", "sender": "来电单位", "date_from": "收报日期自",
          "date_to": "收报日期至"} | {name: f.label for name, f in RegisterFilter.base_filters.items()
                                     if name not in ("date_from", "date_to")},
-        values={"state": dict(State.choices)}, object_types=["telegrams.register"],
+        values={"state": dict(TelegramState.choices)}, object_types=["telegrams.register"],
     )

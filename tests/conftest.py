@@ -66,21 +66,58 @@ def _private_filesystem_broker():
 _private_filesystem_broker()
 
 
-@pytest.fixture
-def demo(db):
-    """The demo directory: every unit of the seed plus region units, one user per role."""
+FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def seed_demo_directory() -> None:
+    """Role groups (a transactional test's flush empties what the migration created) and the demo directory."""
     from django.contrib.auth.models import Group
+    from django.test import override_settings
 
     from directory import roles
 
-    # A transactional test's flush also empties the role groups the migration created; put them back.
     for name in roles.ALL_ROLES:
         Group.objects.get_or_create(name=name)
-    call_command("seed_demo", stdout=StringIO())
+    with override_settings(PASSWORD_HASHERS=FAST_HASHERS):  # Argon2 stays the production hasher (tests/security)
+        call_command("seed_demo", stdout=StringIO())
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The demo directory is loaded once per test run, into the test database itself: every test's transaction
+    rolls back to it. Transactional tests (which empty the tables when they end) run after the others, and
+    `demo` loads it again for them."""
+    with django_db_blocker.unblock():
+        seed_demo_directory()
+        _empty_audit_chain()
+
+
+def _empty_audit_chain() -> None:
+    """The audit tests build their own chains from seq 1: the demo set-up's entries are removed (on PostgreSQL
+    with triggers off, as the end-of-test flush does)."""
+    from django.db import connection
+
+    from audit.models import AuditEntry, ChainHead, Checkpoint
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET session_replication_role = replica")
+        for model in (Checkpoint, AuditEntry, ChainHead):
+            cursor.execute(f"DELETE FROM {model._meta.db_table}")
+        if connection.vendor == "postgresql":
+            cursor.execute("SET session_replication_role = origin")
+
+
+@pytest.fixture
+def demo(db):
+    """The demo directory: every unit of the seed plus region units, one user per role."""
     from django.contrib.auth import get_user_model
 
-    User = get_user_model()
-    return {u.username: u for u in User.objects.select_related("person__unit")}
+    users = {u.username: u for u in get_user_model().objects.select_related("person__unit")}
+    if "clerk" not in users:  # emptied by an earlier transactional test's flush
+        seed_demo_directory()
+        users = {u.username: u for u in get_user_model().objects.select_related("person__unit")}
+    return users
 
 
 @pytest.fixture
@@ -200,14 +237,25 @@ def wait_for(predicate, timeout: float = 30.0, interval: float = 0.2):
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # Argon2 stays the production hasher (tests/security checks it); demo users need no slow hashes here.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.PASSWORD_HASHERS = FAST_HASHERS
 
 
 @pytest.fixture(autouse=True)
 def _forget_routed_orders():
-    # routing.services remembers the orders this process routed; rolled-back tests give their ids out again.
-    from routing import services
+    # routing.actions remembers the orders this process routed; rolled-back tests give their ids out again.
+    from routing import actions
 
-    services._routed_here.clear()
+    actions._routed_here.clear()
     yield
-    services._routed_here.clear()
+    actions._routed_here.clear()
+
+
+@pytest.fixture
+def after_commit(django_capture_on_commit_callbacks):
+    """Run what actions announce after commit (alerts, e-mail, dispatch) inside a test whose transaction never
+    commits: `with after_commit(): action(...)`."""
+
+    def run():
+        return django_capture_on_commit_callbacks(execute=True)
+
+    return run

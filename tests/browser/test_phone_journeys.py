@@ -6,10 +6,8 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from routing.models import Delivery, DeliveryState, OrderState, RoutingOrder
-from routing.services import route
-from telegrams.models import Telegram
-from tests.telegrams.helpers import SEED_FORM, form
+from routing.models import Delivery, DeliveryState
+from tests import factories
 
 from .conftest import PHONE
 from .helpers import SidewaysCheck, form_cell, login, tap_height
@@ -21,14 +19,10 @@ RESULT = "已会同民政厅研究落实，情况已报自治区党委办公厅�
 THUMB = 44  # CSS pixels: the smallest comfortable touch target
 
 
-def test_leader_and_unit_do_their_whole_job_on_a_phone(new_page, shots, demo, clerk_client):
+def test_leader_and_unit_do_their_whole_job_on_a_phone(new_page, shots, clerk):
     # Waiting for a 批示: the seed telegram (特提) and an ordinary one, both registered without a 批办.
-    assert clerk_client.post(reverse("telegrams:create"), form(
-        precedence="平急", received_at="2020-04-28T09:10", instruction="", sender_doc_no="工发电〔2020〕3号",
-        title="关于做好平急事项的通知",
-    )).status_code == 302
-    assert clerk_client.post(reverse("telegrams:create"), form(instruction="")).status_code == 302
-    teti = Telegram.objects.get(precedence="特提")
+    factories.another(clerk, precedence="平急", instruction="", title="关于做好平急事项的通知")
+    teti = factories.register(clerk, instruction="")
 
     # --- the leader -------------------------------------------------------------------------------------------
     leader = new_page(PHONE)
@@ -44,7 +38,7 @@ def test_leader_and_unit_do_their_whole_job_on_a_phone(new_page, shots, demo, cl
     assert top.locator(".prec").inner_text() == "特提"
     # A card, not a table row: the title on top, as wide as the screen allows.
     title = top.locator("td.card-title")
-    assert title.inner_text() == SEED_FORM["title"]
+    assert title.inner_text() == factories.SEED["title"]
     assert title.bounding_box()["y"] < top.locator("td").first.bounding_box()["y"]
     assert title.bounding_box()["width"] > 300
     shots(leader, "leader-inbox", full_page=False, docs="phone-leader-inbox")
@@ -102,8 +96,7 @@ def test_leader_and_unit_do_their_whole_job_on_a_phone(new_page, shots, demo, cl
 
     # The worker's part, done here: the order becomes deliveries (tests/browser/test_leader_journey.py runs it
     # with a real worker).
-    for order in RoutingOrder.objects.filter(state=OrderState.PENDING):
-        route(order.pk)
+    factories.route_pending(teti)
     delivery = Delivery.objects.get(telegram=teti, unit__name="自治区财政厅")
     assert delivery.state == DeliveryState.DELIVERED
 

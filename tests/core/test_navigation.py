@@ -1,25 +1,19 @@
 """Each role lands on its own work, and "← 返回" goes back where the person came from — on this site only."""
 from __future__ import annotations
 
-from io import StringIO
-from pathlib import Path
-
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
 from django.urls import reverse
 
-from telegrams.models import Telegram
+from tests import factories
 from tests.conftest import client_for
 
 pytestmark = pytest.mark.django_db
-SEED = Path(__file__).resolve().parents[3] / "shared" / "seed" / "000_b601b55bd6488c25.txt"
 
 
 @pytest.fixture
-def telegram(demo):
-    call_command("import_telegram", str(SEED), "--user", "clerk", stdout=StringIO())
-    return Telegram.objects.get()
+def telegram(clerk):
+    return factories.register(clerk)
 
 
 @pytest.mark.parametrize("username, page", [

@@ -3,30 +3,25 @@ and the correction history names fields as the form does (等级, not precedence
 from __future__ import annotations
 
 import re
-from io import StringIO
-from pathlib import Path
 
 import pytest
-from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from routing.models import RoutingOrder
-from routing.services import route
-from telegrams.models import Telegram
+from tests import factories
 from tests.conftest import client_for
 from tests.telegrams.helpers import SEED_FORM
 
 pytestmark = pytest.mark.django_db
-SEED = Path(__file__).resolve().parents[3] / "shared" / "seed" / "000_b601b55bd6488c25.txt"
 DAY_WITHOUT_YEAR = re.compile(r"(?<![\d-])\d{2}-\d{2}(?![\d-])")  # "05-02" standing alone, not inside 2020-05-02
 
 
 @pytest.fixture
-def seed(demo):
-    call_command("import_telegram", str(SEED), "--user", "clerk", stdout=StringIO())
-    telegram = Telegram.objects.get()
-    route(RoutingOrder.objects.get(telegram=telegram).pk)
+def seed(clerk, leader):
+    """The seed telegram routed to 自治区总工会 (a deadline), and one waiting for a 批示 (the leader's alerts)."""
+    telegram = factories.register(clerk)
+    factories.route_pending(telegram)
+    factories.another(clerk, instruction="")
     return telegram
 
 

@@ -11,17 +11,19 @@ from django.http import StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
+from audit import catalog, signing
+from audit.catalog import ACTION_LABELS, action_label
+from audit.chain import canonical_json
+from audit.models import AuditEntry, ChainHead, Checkpoint, VerificationRun
+from audit.services import record
+from audit.tasks import verify_chain
+from core.csv_stream import rows_as_csv
 from directory import roles
-from telegram_office.csv_stream import rows_as_csv
-from telegrams.access import role_required, telegram_for
+from directory.access import role_required
+from telegrams.access import telegram_for
 from telegrams.models import Telegram
 
-from . import catalog, signing
-from .catalog import ACTION_LABELS, action_label
-from .chain import canonical_json
 from .filters import AuditFilter
-from .models import AuditEntry, ChainHead, Checkpoint, VerificationRun
-from .services import record
 
 log_ = logging.getLogger(__name__)
 TELEGRAM_TYPE = Telegram._meta.label_lower
@@ -121,8 +123,6 @@ def verify(request):
 
 
 def _start_verification(request):
-    from .tasks import verify_chain
-
     with transaction.atomic():
         run = VerificationRun.objects.create(requested_by=request.user)
         record(request.user, "audit.verify_requested", run, {})

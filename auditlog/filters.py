@@ -7,8 +7,8 @@ from django import forms
 from django.db.models import Q
 from django.utils import timezone
 
-from . import catalog
-from .models import AuditEntry
+from audit import catalog
+from audit.models import AuditEntry
 
 
 def _day_start(day) -> datetime:
