@@ -42,7 +42,7 @@ def test_entries_name_their_objects_as_people_do_with_a_link(admin_user, seed, s
     shown = {(e.action, e.object_text, e.object_url) for e in entries}
     history = reverse("audit:telegram", args=[seed.pk])
     assert ("telegram.register", f"来电：{seed.receipt_no}", history) in shown
-    assert ("routing.delivered", f"分送指令：{seed.receipt_no} · 按批办分送", history) in shown
+    assert ("routing.delivered", f"分送指令：{seed.receipt_no} · 来源：批办", history) in shown
     person_page = reverse("directory:person_edit", args=[staff_zgh.pk])
     assert ("directory.user_updated", "用户：张承办（zonggonghui）", person_page) in shown
     # A delivery names its telegram and unit.
