@@ -40,6 +40,11 @@ def parsed_fields(text: str) -> dict:
         return {name: ([] if name in ("addressees", "cc") else None) for name in FIELD_NAMES}
 
 
+def _short(value: object) -> str:
+    text = repr(value)
+    return text[:90] + "…" if len(text) > 90 else text
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quiet", action="store_true", help="print the total only")
@@ -64,8 +69,7 @@ def main() -> int:
         if misses:
             print("\nmisses (case, field: got / expected):")
             for case, name, got, exp in misses:
-                short = (lambda v: (repr(v)[:90] + "…") if len(repr(v)) > 90 else repr(v))
-                print(f"  {case} {name}: {short(got)} / {short(exp)}")
+                print(f"  {case} {name}: {_short(got)} / {_short(exp)}")
         print()
     print(f"fields right: {correct} of {total} = {correct / total:.1%}")
     return 0
