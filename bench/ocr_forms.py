@@ -156,7 +156,8 @@ def render_form(t: Telegram, *, dpi: int = 200, header_only: bool = False) -> tu
         y += int(3 * mm)
         blocks = [(t.addressees, 0)] + [(p, 2) for p in t.body]
         for para, indent in blocks:
-            for n, line in enumerate(_wrap(draw, para, small, width - 2 * margin - (indent * int(4 * mm) if n == 0 else 0))):
+            # The first line is indented; wrapping every line to the indented width keeps it simple.
+            for n, line in enumerate(_wrap(draw, para, small, width - 2 * margin - indent * int(4 * mm))):
                 text(margin + (indent * int(4 * mm) if n == 0 else 0), line, small)
                 printed.append(line)
                 y += int(6.5 * mm)
