@@ -15,7 +15,7 @@ Rules a reviewer should know
 * Normalising: OpenCC t2s on the whole text (the register keeps simplified characters; the scan or file is the
   record of the printed form); ASCII ``: , ; ( )`` next to Chinese become full-width; O/o/l/I inside a
   number's year or sequence become digits.
-* A text whose breaks were lost (five lines or fewer, one of them 200+ characters) gets them back before
+* A text whose breaks were lost (five lines or fewer, one of them 120+ characters) gets them back before
   labels, around banners, stamps and numbers, around the 主送 list, before headings that follow a sentence,
   and around the closing signature and date.
 * Page furniture (当前位置/首页 > …, 分享到：, 【打印】, 发布时间/来源/浏览次数, 上一篇/下一篇, 版权所有, ICP备,
@@ -489,7 +489,7 @@ def _is_furniture(line: str) -> bool:
 def _lost_breaks(lines: list[str]) -> bool:
     """A telegram has a dozen lines at least; five or fewer with a very long one lost its breaks."""
     nonblank = [line for line in lines if line.strip()]
-    return 0 < len(nonblank) <= 5 and max(len(line) for line in nonblank) >= 200
+    return 0 < len(nonblank) <= 5 and max(len(line) for line in nonblank) >= 120
 
 
 _BANNER_RE = re.compile(f"(?<![{_HAN}])(?:内部[明密]电|[{_HAN}]{{2,16}}发电|[{_HAN}]{{0,10}}专用章|签发盖章)(?![{_HAN}])")
@@ -537,7 +537,7 @@ def _addressee_colon(line: str, labels: list[_Label]) -> tuple[int, int] | None:
 
 def _recover_breaks(line: str) -> list[str]:
     """Cut a line that holds a whole telegram back into the lines a clerk would see."""
-    if len(line) < 200:
+    if len(line) < 120:
         return [line]
     labels = _labels_in(line)
     zs = _addressee_colon(line, labels)

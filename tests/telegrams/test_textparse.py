@@ -793,3 +793,13 @@ def test_page_furniture_before_and_after_changes_nothing(name: str, before: list
     text, _ = corpus_case(name)
     framed = "\n".join(before) + "\n" + text + "\n" + "\n".join(after)
     assert parse(framed, now=NOW).to_json_dict() == parse(text, now=NOW).to_json_dict()
+
+
+def test_a_short_telegram_collapsed_onto_one_line_without_spaces() -> None:
+    text = ("农业农村部办公厅关于做好“三夏”机收工作的通知农办机明电〔2024〕6号各省、自治区、直辖市农业农村（农牧）厅（局、委）："
+            "当前，“三夏”生产即将全面展开，现就有关事项通知如下。一、强化组织调度。二、做好服务保障。农业农村部办公厅2024年5月20日")
+    r = parse(text)
+    assert (r.title, r.sender_doc_no) == ("农业农村部办公厅关于做好“三夏”机收工作的通知", "农办机明电〔2024〕6号")
+    assert r.addressees == ["各省、自治区、直辖市农业农村（农牧）厅（局、委）"]
+    assert r.body == "当前，“三夏”生产即将全面展开，现就有关事项通知如下。\n一、强化组织调度。\n二、做好服务保障。"
+    assert (r.signatory, r.signed_on, r.sending_unit) == ("农业农村部办公厅", date(2024, 5, 20), "农业农村部办公厅")
