@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "printing",
     "auditlog",
     "desk",
+    "ocr",
 ]
 
 MIDDLEWARE = [
@@ -276,6 +277,11 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_TASK_DEFAULT_QUEUE = "default"
+# OCR has a queue of its own, consumed by its own worker (concurrency 1, one inference thread): a scan takes
+# seconds per page and must never sit in front of a 特提 routing. urgent/default are chosen per call.
+CELERY_TASK_ROUTES = {"ocr.tasks.read_scan": {"queue": "ocr"}}
+OCR_DPI = env.int("OCR_DPI", default=200)  # PDF pages are rendered at this resolution
+OCR_MAX_PAGES = env.int("OCR_MAX_PAGES", default=10)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Celery's Django fix-up closes the database connection before and after every task unless this is set: a new
 # PostgreSQL connection per task was half of a routing task's time (bench/README.md). Connections are kept

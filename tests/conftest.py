@@ -177,6 +177,10 @@ class Worker:
         self.proc: subprocess.Popen | None = None
         self.log = ROOT / "var" / f"test-worker-{os.getpid()}.log"  # one per test run
 
+    @property
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
     def start(self):
         env = {**os.environ, "DATABASE_URL": db_url_for_subprocess(), "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
                "ROUTING_SWEEP_GRACE": str(settings.ROUTING_SWEEP_GRACE)}
@@ -190,17 +194,25 @@ class Worker:
         return self
 
     def kill(self, sig=signal.SIGKILL):
-        if self.proc and self.proc.poll() is None:
-            os.killpg(self.proc.pid, sig)
-            self.proc.wait(30)
+        if self.proc is None:
+            return
+        try:
+            os.killpg(self.proc.pid, sig)  # the pool's children too, even when the main process is gone
+        except ProcessLookupError:
+            pass
+        self.proc.wait(30)
 
     def stop(self):
+        """A warm shutdown when it is quick, else SIGKILL: signalling the whole group at once can leave billiard's
+        pool waiting for a lock a terminated child held (a 20 s hang per test), and unacknowledged messages go
+        back to the queue either way (acks_late)."""
         if self.proc and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
+            self.proc.send_signal(signal.SIGTERM)
             try:
-                self.proc.wait(20)
+                self.proc.wait(2)
             except subprocess.TimeoutExpired:
-                self.kill()
+                pass
+            self.kill()
         if getattr(self, "_log_file", None):
             self._log_file.close()
 
@@ -216,12 +228,22 @@ def purge_broker():
             pass
 
 
-@pytest.fixture
-def celery_worker_process(transactional_db):
-    purge_broker()
-    worker = Worker().start()
+@pytest.fixture(scope="session")
+def _session_worker():
+    """One worker process for the run: started by the first test that needs it, kept across tests (it holds no
+    state a test could see: the database is emptied between transactional tests, the queues purged)."""
+    worker = Worker()
     yield worker
     worker.stop()
+
+
+@pytest.fixture
+def celery_worker_process(transactional_db, _session_worker):
+    purge_broker()
+    if not _session_worker.alive:  # first use, or a test stopped or killed it
+        _session_worker.start()
+    yield _session_worker
+    purge_broker()
 
 
 def wait_for(predicate, timeout: float = 30.0, interval: float = 0.2):
