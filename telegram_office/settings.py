@@ -238,6 +238,24 @@ DEADLINE_DAYS = {
     "加急": env.int("DEADLINE_DAYS_JIAJI", default=5),
     "平急": env.int("DEADLINE_DAYS_PINGJI", default=10),
 }
+# How those days count (routing/deadlines.py): "calendar" (every day) or "working" (statutory working days from
+# chinese-calendar: holidays skipped, 调休 weekends worked). 特提 has its own, calendar by default (handled on arrival).
+DEADLINE_COUNTING = env.str("DEADLINE_COUNTING", default="calendar")
+DEADLINE_COUNTING_TETI = env.str("DEADLINE_COUNTING_TETI", default="calendar")
+for _name in ("DEADLINE_COUNTING", "DEADLINE_COUNTING_TETI"):
+    if globals()[_name] not in ("calendar", "working"):
+        raise ImproperlyConfigured(f"{_name} must be calendar or working, not {globals()[_name]!r}")
+# Days the installed chinese-calendar does not know yet: ISO dates or ranges 2027-01-01..2027-01-03, comma-separated.
+DEADLINE_EXTRA_HOLIDAYS = env.list("DEADLINE_EXTRA_HOLIDAYS", default=[])
+DEADLINE_EXTRA_WORKDAYS = env.list("DEADLINE_EXTRA_WORKDAYS", default=[])
+# 催办 cadence per precedence, "<before>/<every>[/<max>]" in hours (h) or working days (d); day reminders at REMINDER_TIME.
+REMINDER_CADENCE = {
+    "特提": env.str("REMINDER_CADENCE_TETI", default="2h/2h"),
+    "特急": env.str("REMINDER_CADENCE_TEJI", default="1d/1d"),
+    "加急": env.str("REMINDER_CADENCE_JIAJI", default="1d/1d"),
+    "平急": env.str("REMINDER_CADENCE_PINGJI", default="1d/1d"),
+}
+REMINDER_TIME = env.str("REMINDER_TIME", default="09:00")
 
 # Celery: Redis in production, kombu's filesystem transport (no server) by default.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
