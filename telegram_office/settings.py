@@ -12,6 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from .embedded import ensure_var
@@ -66,6 +67,7 @@ INSTALLED_APPS = [
     "routing",
     "annotations",
     "printing",
+    "stats",
 ]
 
 MIDDLEWARE = [
@@ -295,9 +297,13 @@ ROUTING_SWEEP_INTERVAL = env.float("ROUTING_SWEEP_INTERVAL", default=5.0)
 ROUTING_SWEEP_GRACE = env.float("ROUTING_SWEEP_GRACE", default=10.0)
 # A routing task also takes up to this many other pending orders and routes them in one transaction.
 ROUTING_BATCH = env.int("ROUTING_BATCH", default=50)
+# The statistics' summary: changed months every STATS_REFRESH_INTERVAL seconds, everything once a night.
+STATS_REFRESH_INTERVAL = env.float("STATS_REFRESH_INTERVAL", default=300.0)
 CELERY_BEAT_SCHEDULE = {
     "sweep-routing-orders": {"task": "routing.tasks.sweep_orders", "schedule": ROUTING_SWEEP_INTERVAL},
     "sign-audit-checkpoint": {"task": "audit.tasks.sign_checkpoint", "schedule": env.float("AUDIT_CHECKPOINT_INTERVAL", default=60.0)},
+    "refresh-stats": {"task": "stats.tasks.refresh_stats", "schedule": STATS_REFRESH_INTERVAL},
+    "rebuild-stats": {"task": "stats.tasks.refresh_stats", "schedule": crontab(hour=2, minute=30), "kwargs": {"full": True}},
 }
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")

@@ -19,5 +19,6 @@ urlpatterns = [
     path("annotations/", include("annotations.urls")),
     path("audit/", include("audit.urls")),
     path("print/", include("printing.urls")),
+    path("stats/", include("stats.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -72,6 +72,8 @@ MATRIX: list[tuple] = [
     ("printing:slip",             GET,   L,        200,  200,   200,    404,    200),
     ("printing:slip_pdf",         GET,   L,        200,  200,   200,    404,    200),
     ("printing:register_export",  GET,   L,        200,  200,   403,    403,    200),
+    ("stats:page",                GET,   L,        200,  200,   403,    403,    200),
+    ("stats:export",              GET,   L,        200,  200,   403,    403,    200),
     # Django's admin (one row for all of it; only 管理员 are is_staff) and the static files.
     ("/admin/",                   GET,   L,        L,    L,     L,      L,      200),
     ("/static/css/app.css",       GET,   200,      200,  200,   200,    200,    200),

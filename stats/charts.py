@@ -1,0 +1,136 @@
+"""Charts as SVG written on the server: no script, nothing inline the CSP would refuse (colours come from
+classes in stats.css), readable without the page's styles (every bar has a <title> with its figure, and each
+chart sits next to the table with the same numbers). The drawing is 400 units wide: at a 390 px phone that is
+1:1, on a desktop it scales up with its column."""
+from __future__ import annotations
+
+import math
+
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
+
+WIDTH = 400
+PRECEDENCE_CLASS = {"特提": "p0", "特急": "p1", "加急": "p2", "平急": "p3"}
+
+
+def nice_max(value: float) -> float:
+    """The axis maximum: the smallest 1, 2, 2.5 or 5 × 10^k at or above `value`."""
+    if value <= 0:
+        return 1
+    power = 10 ** math.floor(math.log10(value))
+    for step in (1, 2, 2.5, 5, 10):
+        if value <= step * power:
+            return step * power
+    return 10 * power
+
+
+def _number(value: float) -> str:
+    return f"{value:,.0f}" if value == int(value) else f"{value:,.1f}"
+
+
+def _svg(height: float, title: str, body: SafeString) -> SafeString:
+    return format_html(
+        '<svg class="chart" viewBox="0 0 {} {}" role="img" aria-label="{}" xmlns="http://www.w3.org/2000/svg">'
+        "<title>{}</title>{}</svg>", WIDTH, _r(height), title, title, body,
+    )
+
+
+def _r(value: float) -> str:
+    return f"{value:.1f}".rstrip("0").rstrip(".")
+
+
+def legend(keys: tuple[str, ...]) -> SafeString:
+    return format_html_join(
+        "", '<span class="legend-item"><span class="swatch {}"></span>{}</span>',
+        ((PRECEDENCE_CLASS.get(k, "p3"), k) for k in keys),
+    )
+
+
+def stacked_columns(series: list[tuple[str, dict[str, int]]], keys: tuple[str, ...], title: str) -> SafeString:
+    """Vertical stacked bars, one per time bucket (months, weeks or days), one colour per precedence."""
+    left, right, top, bottom, plot_h = 34, 6, 8, 22, 150
+    n = max(len(series), 1)
+    top_value = nice_max(max((sum(v.values()) for _, v in series), default=0))
+    slot = (WIDTH - left - right) / n
+    bar_w = max(slot * 0.72, 1.5)
+    parts = []
+    for i in range(5):  # grid lines and their values
+        value = top_value * i / 4
+        y = top + plot_h - plot_h * i / 4
+        parts.append(format_html('<line class="grid" x1="{}" y1="{}" x2="{}" y2="{}"/>', left, _r(y), WIDTH - right, _r(y)))
+        parts.append(format_html('<text class="tick" x="{}" y="{}" text-anchor="end">{}</text>', left - 4, _r(y + 3.5), _number(value)))
+    label_every = max(1, math.ceil(n / 12))
+    for i, (label, values) in enumerate(series):
+        x = left + slot * i + (slot - bar_w) / 2
+        y = top + plot_h
+        for key in keys:
+            count = values.get(key, 0)
+            if not count:
+                continue
+            h = plot_h * count / top_value
+            y -= h
+            parts.append(format_html('<rect class="{}" x="{}" y="{}" width="{}" height="{}"><title>{} {}：{}件</title></rect>',
+                                     PRECEDENCE_CLASS.get(key, "p3"), _r(x), _r(y), _r(bar_w), _r(h), label, key, count))
+        if i % label_every == 0:
+            parts.append(format_html('<text class="tick" x="{}" y="{}" text-anchor="middle">{}</text>',
+                                     _r(x + bar_w / 2), _r(top + plot_h + 15), label))
+    parts.append(format_html('<line class="axis" x1="{}" y1="{}" x2="{}" y2="{}"/>', left, top + plot_h, WIDTH - right, top + plot_h))
+    return _svg(top + plot_h + bottom, title, mark_safe("".join(parts)))
+
+
+def stacked_bars(rows: list[tuple[str, dict[str, int]]], keys: tuple[str, ...], title: str) -> SafeString:
+    """Horizontal stacked bars, one row per label (senders), biggest first, figure at the end of the bar."""
+    label_w, right, row_h, top = 128, 34, 22, 4
+    top_value = max((sum(v.values()) for _, v in rows), default=0) or 1
+    plot_w = WIDTH - label_w - right
+    parts = []
+    for i, (label, values) in enumerate(rows):
+        y = top + row_h * i
+        short = label if len(label) <= 10 else label[:9] + "…"
+        parts.append(format_html('<text class="label" x="{}" y="{}" text-anchor="end"><title>{}</title>{}</text>',
+                                 label_w - 6, _r(y + 14), label, short))
+        x = label_w
+        for key in keys:
+            count = values.get(key, 0)
+            if not count:
+                continue
+            w = plot_w * count / top_value
+            parts.append(format_html('<rect class="{}" x="{}" y="{}" width="{}" height="{}"><title>{} {}：{}件</title></rect>',
+                                     PRECEDENCE_CLASS.get(key, "p3"), _r(x), y + 4, _r(max(w, 0.8)), row_h - 8, label, key, count))
+            x += w
+        parts.append(format_html('<text class="value" x="{}" y="{}">{}</text>', _r(x + 4), _r(y + 14), _number(sum(values.values()))))
+    return _svg(top * 2 + row_h * max(len(rows), 1), title, mark_safe("".join(parts)))
+
+
+def ranges(rows: list[tuple[str, float | None, float | None, str]], title: str, unit: str) -> SafeString:
+    """Per unit: a bar to the median and a whisker on to the 90th percentile, with the median written after it.
+    `rows` are (label, median, p90, text of the median) in `unit` (hours or days)."""
+    label_w, right, row_h, top, axis_h = 128, 44, 22, 4, 18
+    top_value = nice_max(max((p90 or p50 or 0 for _, p50, p90, _ in rows), default=0))
+    plot_w = WIDTH - label_w - right
+    parts = []
+    for i in range(5):
+        x = label_w + plot_w * i / 4
+        parts.append(format_html('<line class="grid" x1="{}" y1="{}" x2="{}" y2="{}"/>', _r(x), top, _r(x), top + row_h * len(rows)))
+        parts.append(format_html('<text class="tick" x="{}" y="{}" text-anchor="middle">{}</text>', _r(x),
+                                 top + row_h * len(rows) + 13, _number(top_value * i / 4)))
+    for i, (label, p50, p90, text) in enumerate(rows):
+        y = top + row_h * i
+        short = label if len(label) <= 10 else label[:9] + "…"
+        parts.append(format_html('<text class="label" x="{}" y="{}" text-anchor="end"><title>{}</title>{}</text>',
+                                 label_w - 6, _r(y + 14), label, short))
+        if p50 is None:
+            parts.append(format_html('<text class="value muted" x="{}" y="{}">尚无</text>', label_w + 2, _r(y + 14)))
+            continue
+        w = plot_w * p50 / top_value
+        parts.append(format_html('<rect class="median" x="{}" y="{}" width="{}" height="{}"><title>{} 中位数 {}</title></rect>',
+                                 label_w, y + 5, _r(max(w, 0.8)), row_h - 10, label, text))
+        end = w
+        if p90 is not None and p90 > p50:
+            x90 = label_w + plot_w * p90 / top_value
+            parts.append(format_html('<line class="whisker" x1="{}" y1="{}" x2="{}" y2="{}"><title>{} 90%分位 {}{}</title></line>',
+                                     _r(label_w + w), _r(y + row_h / 2), _r(x90), _r(y + row_h / 2), label, _number(round(p90, 1)), unit))
+            parts.append(format_html('<line class="whisker" x1="{}" y1="{}" x2="{}" y2="{}"/>', _r(x90), y + 6, _r(x90), y + row_h - 6))
+            end = x90 - label_w
+        parts.append(format_html('<text class="value" x="{}" y="{}">{}</text>', _r(label_w + end + 4), _r(y + 14), text))
+    return _svg(top + row_h * max(len(rows), 1) + axis_h, title, mark_safe("".join(parts)))
