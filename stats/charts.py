@@ -1,7 +1,7 @@
 """Charts as SVG written on the server: no script, nothing inline the CSP would refuse (colours come from
 classes in stats.css), readable without the page's styles (every bar has a <title> with its figure, and each
-chart sits next to the table with the same numbers). The drawing is 400 units wide: at a 390 px phone that is
-1:1, on a desktop it scales up with its column."""
+chart sits next to the table with the same numbers). SVG text scales with the drawing, so each chart is drawn
+twice, for a phone's width and a desktop column's (stats.css shows one): its text stays near its real size."""
 from __future__ import annotations
 
 import math
@@ -9,30 +9,40 @@ import math
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
-WIDTH = 400
+PHONE, DESKTOP = 330, 560
 PRECEDENCE_CLASS = {"特提": "p0", "特急": "p1", "加急": "p2", "平急": "p3"}
 
 
-def nice_max(value: float) -> float:
-    """The axis maximum: the smallest 1, 2, 2.5 or 5 × 10^k at or above `value`."""
+def nice_scale(value: float, ticks: int = 4, *, whole: bool = False) -> tuple[float, float]:
+    """(axis maximum, tick step): a step of 1, 2, 2.5 or 5 × 10^k giving at most `ticks` intervals up to at
+    least `value`; `whole` steps for counts (no "2.5 telegrams")."""
     if value <= 0:
-        return 1
-    power = 10 ** math.floor(math.log10(value))
-    for step in (1, 2, 2.5, 5, 10):
-        if value <= step * power:
-            return step * power
-    return 10 * power
+        return 1, 1
+    raw = value / ticks
+    power = 10 ** math.floor(math.log10(raw))
+    for factor in (1, 2, 2.5, 5, 10):
+        step = factor * power
+        if step >= raw and (not whole or step == int(step)):
+            break
+    step = max(step, 1) if whole else step
+    return math.ceil(value / step - 1e-9) * step, step
 
 
 def _number(value: float) -> str:
     return f"{value:,.0f}" if value == int(value) else f"{value:,.1f}"
 
 
-def _svg(height: float, title: str, body: SafeString) -> SafeString:
+def _svg(width: int, height: float, title: str, body: SafeString) -> SafeString:
     return format_html(
         '<svg class="chart" viewBox="0 0 {} {}" role="img" aria-label="{}" xmlns="http://www.w3.org/2000/svg">'
-        "<title>{}</title>{}</svg>", WIDTH, _r(height), title, title, body,
+        "<title>{}</title>{}</svg>", width, _r(height), title, title, body,
     )
+
+
+def both(draw, *args, **kwargs) -> SafeString:
+    """The chart for a phone and for a desktop, one shown by stats.css."""
+    return format_html('<div class="chart-phone">{}</div><div class="chart-desktop">{}</div>',
+                       draw(*args, width=PHONE, **kwargs), draw(*args, width=DESKTOP, **kwargs))
 
 
 def _r(value: float) -> str:
@@ -46,20 +56,22 @@ def legend(keys: tuple[str, ...]) -> SafeString:
     )
 
 
-def stacked_columns(series: list[tuple[str, dict[str, int]]], keys: tuple[str, ...], title: str) -> SafeString:
+def stacked_columns(series: list[tuple[str, dict[str, int]]], keys: tuple[str, ...], title: str, *,
+                    width: int = DESKTOP) -> SafeString:
     """Vertical stacked bars, one per time bucket (months, weeks or days), one colour per precedence."""
-    left, right, top, bottom, plot_h = 34, 6, 8, 22, 150
+    left, right, top, bottom, plot_h = 34, 6, 8, 22, 150 if width > PHONE else 130
     n = max(len(series), 1)
-    top_value = nice_max(max((sum(v.values()) for _, v in series), default=0))
-    slot = (WIDTH - left - right) / n
+    top_value, step = nice_scale(max((sum(v.values()) for _, v in series), default=0), whole=True)
+    slot = (width - left - right) / n
     bar_w = max(slot * 0.72, 1.5)
     parts = []
-    for i in range(5):  # grid lines and their values
-        value = top_value * i / 4
-        y = top + plot_h - plot_h * i / 4
-        parts.append(format_html('<line class="grid" x1="{}" y1="{}" x2="{}" y2="{}"/>', left, _r(y), WIDTH - right, _r(y)))
+    value = 0.0
+    while value <= top_value + 1e-9:  # grid lines and their values
+        y = top + plot_h - plot_h * value / top_value
+        parts.append(format_html('<line class="grid" x1="{}" y1="{}" x2="{}" y2="{}"/>', left, _r(y), width - right, _r(y)))
         parts.append(format_html('<text class="tick" x="{}" y="{}" text-anchor="end">{}</text>', left - 4, _r(y + 3.5), _number(value)))
-    label_every = max(1, math.ceil(n / 12))
+        value += step
+    label_every = max(1, math.ceil(n * 26 / (width - left - right)))  # a label every ~26 units at least
     for i, (label, values) in enumerate(series):
         x = left + slot * i + (slot - bar_w) / 2
         y = top + plot_h
@@ -74,15 +86,16 @@ def stacked_columns(series: list[tuple[str, dict[str, int]]], keys: tuple[str, .
         if i % label_every == 0:
             parts.append(format_html('<text class="tick" x="{}" y="{}" text-anchor="middle">{}</text>',
                                      _r(x + bar_w / 2), _r(top + plot_h + 15), label))
-    parts.append(format_html('<line class="axis" x1="{}" y1="{}" x2="{}" y2="{}"/>', left, top + plot_h, WIDTH - right, top + plot_h))
-    return _svg(top + plot_h + bottom, title, mark_safe("".join(parts)))
+    parts.append(format_html('<line class="axis" x1="{}" y1="{}" x2="{}" y2="{}"/>', left, top + plot_h, width - right, top + plot_h))
+    return _svg(width, top + plot_h + bottom, title, mark_safe("".join(parts)))
 
 
-def stacked_bars(rows: list[tuple[str, dict[str, int]]], keys: tuple[str, ...], title: str) -> SafeString:
+def stacked_bars(rows: list[tuple[str, dict[str, int]]], keys: tuple[str, ...], title: str, *,
+                 width: int = DESKTOP) -> SafeString:
     """Horizontal stacked bars, one row per label (senders), biggest first, figure at the end of the bar."""
     label_w, right, row_h, top = 128, 34, 22, 4
     top_value = max((sum(v.values()) for _, v in rows), default=0) or 1
-    plot_w = WIDTH - label_w - right
+    plot_w = width - label_w - right
     parts = []
     for i, (label, values) in enumerate(rows):
         y = top + row_h * i
@@ -99,21 +112,24 @@ def stacked_bars(rows: list[tuple[str, dict[str, int]]], keys: tuple[str, ...], 
                                      PRECEDENCE_CLASS.get(key, "p3"), _r(x), y + 4, _r(max(w, 0.8)), row_h - 8, label, key, count))
             x += w
         parts.append(format_html('<text class="value" x="{}" y="{}">{}</text>', _r(x + 4), _r(y + 14), _number(sum(values.values()))))
-    return _svg(top * 2 + row_h * max(len(rows), 1), title, mark_safe("".join(parts)))
+    return _svg(width, top * 2 + row_h * max(len(rows), 1), title, mark_safe("".join(parts)))
 
 
-def ranges(rows: list[tuple[str, float | None, float | None, str]], title: str, unit: str) -> SafeString:
+def ranges(rows: list[tuple[str, float | None, float | None, str]], title: str, unit: str, *,
+           width: int = DESKTOP) -> SafeString:
     """Per unit: a bar to the median and a whisker on to the 90th percentile, with the median written after it.
     `rows` are (label, median, p90, text of the median) in `unit` (hours or days)."""
     label_w, right, row_h, top, axis_h = 128, 44, 22, 4, 18
-    top_value = nice_max(max((p90 or p50 or 0 for _, p50, p90, _ in rows), default=0))
-    plot_w = WIDTH - label_w - right
+    top_value, step = nice_scale(max((p90 or p50 or 0 for _, p50, p90, _ in rows), default=0))
+    plot_w = width - label_w - right
     parts = []
-    for i in range(5):
-        x = label_w + plot_w * i / 4
+    value = 0.0
+    while value <= top_value + 1e-9:
+        x = label_w + plot_w * value / top_value
         parts.append(format_html('<line class="grid" x1="{}" y1="{}" x2="{}" y2="{}"/>', _r(x), top, _r(x), top + row_h * len(rows)))
         parts.append(format_html('<text class="tick" x="{}" y="{}" text-anchor="middle">{}</text>', _r(x),
-                                 top + row_h * len(rows) + 13, _number(top_value * i / 4)))
+                                 top + row_h * len(rows) + 13, _number(value)))
+        value += step
     for i, (label, p50, p90, text) in enumerate(rows):
         y = top + row_h * i
         short = label if len(label) <= 10 else label[:9] + "…"
@@ -133,4 +149,4 @@ def ranges(rows: list[tuple[str, float | None, float | None, str]], title: str, 
             parts.append(format_html('<line class="whisker" x1="{}" y1="{}" x2="{}" y2="{}"/>', _r(x90), y + 6, _r(x90), y + row_h - 6))
             end = x90 - label_w
         parts.append(format_html('<text class="value" x="{}" y="{}">{}</text>', _r(label_w + end + 4), _r(y + 14), text))
-    return _svg(top + row_h * max(len(rows), 1) + axis_h, title, mark_safe("".join(parts)))
+    return _svg(width, top + row_h * max(len(rows), 1) + axis_h, title, mark_safe("".join(parts)))

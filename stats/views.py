@@ -31,9 +31,11 @@ def page(request):
         "form": form, "r": r, "precedences": report.PRECEDENCES, "senders": report.senders_in(r.filters.period),
         "top_senders": r.senders[:30], "more_senders": max(len(r.senders) - 30, 0),
         "legend": charts.legend(report.PRECEDENCES),
-        "series_chart": charts.stacked_columns(r.series, report.PRECEDENCES, f"{r.filters.period_label}收文（{r.series_title}）"),
-        "sender_chart": charts.stacked_bars([(s, p) for s, p, _ in r.senders[:10]], report.PRECEDENCES, "来电单位（前10）"),
-        "done_chart": charts.ranges(
+        "series_chart": charts.both(charts.stacked_columns, r.series, report.PRECEDENCES,
+                                    f"{r.filters.period_label}收文（{r.series_title}）"),
+        "sender_chart": charts.both(charts.stacked_bars, [(s, p) for s, p, _ in r.senders[:10]], report.PRECEDENCES,
+                                    "来电单位（前10）"),
+        "done_chart": charts.both(charts.ranges,
             [(u.name, _scaled(u.done_p50, scale), _scaled(u.done_p90, scale), f"{_scaled(u.done_p50, scale) or 0:.1f}{unit}")
              for u in timed], f"各单位办结用时（{unit}）", unit),
         "refresh_minutes": round(settings.STATS_REFRESH_INTERVAL / 60),

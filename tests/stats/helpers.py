@@ -100,3 +100,32 @@ def desk(clerk, staff) -> dict:
     t["T7"] = register(clerk, local(2024, 12, 31, 23, 30), GUOBAN, "平急")
     t["T8"] = register(clerk, local(2025, 1, 1, 0, 10), GUOBAN, "平急")
     return t
+
+
+INSTRUCTIONS = [
+    "请财政厅办理。", "请民政厅牵头，教育厅配合办理。", "送：自治区总工会。", "请卫健委、应急管理厅研办。",
+    "请公安厅办理。", "请交通运输厅阅知。", "请财政厅牵头，人社厅配合办理。", "请农业农村厅办理。",
+]
+SENDERS = [GUOBAN, QUANZONG, "应急管理部办公厅", "教育部办公厅", "自治区人民政府办公厅"]
+
+
+def a_year(clerk, staff, *, count: int = 48, seed: int = 2025) -> None:
+    """A plausible year for screenshots: `count` telegrams over 2025, most of them signed within hours and
+    finished within days, the last few still open (some overdue)."""
+    import random
+
+    from routing.models import Role
+
+    rnd = random.Random(seed)
+    for n in range(count):
+        received = local(2025, 1 + n * 12 // count, rnd.randint(1, 28), rnd.randint(8, 17), rnd.choice((0, 15, 30, 45)))
+        precedence = rnd.choices(("特提", "特急", "加急", "平急"), weights=(1, 3, 4, 12))[0]
+        telegram = register(clerk, received, rnd.choice(SENDERS), precedence, rnd.choice(INSTRUCTIONS))
+        for d in telegram.deliveries.select_related("unit"):
+            if n > count - 4 and rnd.random() < 0.7:
+                continue  # the last ones: not yet signed
+            signed = received + timezone.timedelta(hours=rnd.choice((0.2, 0.5, 1, 2, 3, 5, 8, 20)) * (0.3 if precedence == "特提" else 1))
+            sign(telegram, d.unit.name, signed, staff)
+            if d.role == Role.READ or (n > count - 8 and rnd.random() < 0.5):
+                continue
+            complete(telegram, d.unit.name, signed + timezone.timedelta(hours=rnd.choice((4, 20, 30, 50, 70, 100, 150, 260))), staff)

@@ -36,7 +36,7 @@ def test_the_clerk_reads_september_at_a_glance(register, clerk_client):
     assert text_of(html, "stat-total") == "4"
     assert text_of(html, "stat-on-time") == "50.0%"
     assert text_of(html, "stat-overdue") == "1"  # T3's 总工会 delivery, overdue today
-    assert html.count('<svg class="chart"') == 3  # trend, senders, units' times
+    assert html.count('<svg class="chart"') == 6  # trend, senders, units' times; each for a phone and a desktop
     assert "<title>9/20 特提：1件</title>" in html  # every bar says its figure
     row = re.search(rf'<tr data-unit="{CZ}">(.*?)</tr>', html, re.S).group(1)
     assert "2.2小时 / 3.6小时" in row and "100.0%" in row  # 签收 median / 90 %, 按期办结率
