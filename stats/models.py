@@ -67,6 +67,9 @@ class UnitPeriod(models.Model):
     sign_p90 = models.FloatField("签收用时90%分位（秒）", null=True)
     done_p50 = models.FloatField("办结用时中位数（秒）", null=True)
     done_p90 = models.FloatField("办结用时90%分位（秒）", null=True)
+    # Deliveries still open (待签收, 办理中) by deadline, {"2026-05-02": 3, …}: the page counts those before today,
+    # so a delivery falls overdue at midnight without waiting for a refresh.
+    open_deadlines = models.JSONField("未办结件的期限", default=dict)
 
     class Meta:
         verbose_name = "单位统计"

@@ -1,23 +1,22 @@
-"""What the statistics page and its Excel export show, read from the summary tables (a few small queries,
-whatever the size of the register) plus one live count: the deliveries overdue now."""
+"""What the statistics page and its Excel export show, read from the summary tables: a few small queries,
+whatever the size of the register. "Overdue now" compares the open deliveries' deadlines with today as the page
+is read, so a delivery falls overdue at midnight, not at the next refresh."""
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from django.db.models import Count, Sum
+from django.db.models import Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from directory.models import Unit
-from routing.models import Delivery
 
 from .models import ALL, ALL_UNITS, DailyDelivered, DailyReceived, RefreshState, UnitPeriod
-from .summary import KIND_LABELS, VOID, period_bounds, period_days, period_months
+from .summary import KIND_LABELS, period_days, period_months
 
 PRECEDENCES = ("特提", "特急", "加急", "平急")
-OPEN_STATES = ("delivered", "signed")
 
 
 @dataclass(frozen=True)
@@ -161,8 +160,9 @@ def _units(report: Report, today: date) -> None:
     if f.unit_id:
         qs = qs.filter(unit_id=f.unit_id)
     figures = {r.unit_id: r for r in qs}
-    overdue = _overdue_now(f, today)
-    ids = (set(figures) | set(overdue)) - {ALL_UNITS}
+    cutoff = today.isoformat()  # ISO dates compare as text
+    overdue = {unit: sum(n for day, n in r.open_deadlines.items() if day < cutoff) for unit, r in figures.items()}
+    ids = set(figures) - {ALL_UNITS}
     names = dict(Unit.objects.filter(pk__in=ids).values_list("pk", "name"))
     rows: dict[int, UnitRow] = {}
     for unit_id in ids | ({ALL_UNITS} if not f.unit_id else set()):
@@ -172,25 +172,10 @@ def _units(report: Report, today: date) -> None:
             for name in ("deliveries", "signed", "done", "due_done", "on_time", "returned", "transferred",
                          "sign_p50", "sign_p90", "done_p50", "done_p90"):
                 setattr(row, name, getattr(summary, name))
-        row.overdue_now = overdue.get(unit_id, 0) if unit_id != ALL_UNITS else sum(overdue.values())
+        row.overdue_now = overdue.get(unit_id, 0)
         rows[unit_id] = row
     report.units = sorted((r for k, r in rows.items() if k != ALL_UNITS), key=lambda r: (-r.deliveries, r.name))
     report.overall = rows.get(ALL_UNITS) or (report.units[0] if report.units else UnitRow(f.unit_id, report.unit_name))
-
-
-def _overdue_now(f: Filters, today: date) -> dict[int, int]:
-    """Open deliveries past their deadline today, per unit, of the period's telegrams (live: the partial index on
-    open deliveries keeps this as small as the open work)."""
-    start, end = period_bounds(f.period)
-    qs = Delivery.objects.filter(state__in=OPEN_STATES, deadline__lt=today, telegram__received_at__gte=start,
-                                 telegram__received_at__lt=end).exclude(telegram__state=VOID)
-    if f.precedence:
-        qs = qs.filter(telegram__precedence=f.precedence)
-    if f.sender:
-        qs = qs.filter(telegram__sender_unit_name=f.sender)
-    if f.unit_id:
-        qs = qs.filter(unit_id=f.unit_id)
-    return dict(qs.values_list("unit_id").annotate(n=Count("id")).order_by())
 
 
 def years_available() -> list[int]:

@@ -32,6 +32,7 @@ from .models import ALL, ALL_UNITS, DailyDelivered, DailyReceived, RefreshState,
 # States as the procedure defines them. Names the procedure issue (退文, a unit's 退回/转办) will add are listed
 # here already: until they exist they simply count nothing.
 VOID = "void"
+OPEN = ("delivered", "signed")  # at the unit, not finished
 TELEGRAM_RETURNED = "returned"  # 退文 (DESIGN.md: show_telegram reports `returned`)
 DELIVERY_EXCLUDED = ("pending", "cancelled")  # not (or no longer) at the unit: not a delivery to count
 UNIT_RETURNED = ("returned",)  # the unit sent it back (退回)
@@ -229,6 +230,15 @@ WHERE t.received_at >= %(start)s AND t.received_at < %(end)s AND t.state <> %(vo
 GROUP BY CUBE (d.unit_id, t.precedence, t.sender_unit_name)
 """
 
+_OPEN_SQL = """
+SELECT GROUPING(d.unit_id), GROUPING(t.precedence), GROUPING(t.sender_unit_name),
+       d.unit_id, t.precedence, t.sender_unit_name, d.deadline, COUNT(*)
+FROM {delivery} d JOIN {telegram} t ON t.id = d.telegram_id
+WHERE t.received_at >= %(start)s AND t.received_at < %(end)s AND t.state <> %(void)s
+  AND d.state = ANY(%(open)s) AND d.deadline IS NOT NULL
+GROUP BY CUBE (d.unit_id, t.precedence, t.sender_unit_name), d.deadline
+"""
+
 
 def _rebuild_units(key: str) -> None:
     UnitPeriod.objects.filter(period=key).delete()
@@ -244,16 +254,24 @@ Slice = tuple[int, str, str]  # (unit id or ALL_UNITS, precedence or ALL, sender
 
 
 def _unit_figures_sql(start: datetime, end: datetime) -> dict[Slice, dict]:
-    sql = _CUBE_SQL.format(delivery=Delivery._meta.db_table, telegram=Telegram._meta.db_table)
+    tables = {"delivery": Delivery._meta.db_table, "telegram": Telegram._meta.db_table}
     params = {"tz": timezone.get_current_timezone_name(), "start": start, "end": end, "void": VOID, "read": Role.READ,
-              "returned": list(UNIT_RETURNED), "transferred": list(UNIT_TRANSFERRED), "excluded": list(DELIVERY_EXCLUDED)}
+              "returned": list(UNIT_RETURNED), "transferred": list(UNIT_TRANSFERRED), "excluded": list(DELIVERY_EXCLUDED),
+              "open": list(OPEN)}
+
+    def key(g_unit, g_prec, g_sender, unit, precedence, sender) -> Slice:
+        return ALL_UNITS if g_unit else unit, ALL if g_prec else precedence, ALL if g_sender else sender
+
     out: dict[Slice, dict] = {}
     with connection.cursor() as cur:
-        cur.execute(sql, params)
-        for g_unit, g_prec, g_sender, unit, precedence, sender, *counts, sign_q, done_q in cur.fetchall():
-            key = (ALL_UNITS if g_unit else unit, ALL if g_prec else precedence, ALL if g_sender else sender)
+        cur.execute(_CUBE_SQL.format(**tables), params)
+        for row in cur.fetchall():
+            grouping, counts, (sign_q, done_q) = row[:6], row[6:-2], row[-2:]
             sign_q, done_q = sign_q or [None, None], done_q or [None, None]
-            out[key] = dict(zip(FIGURES, [*counts, *sign_q, *done_q], strict=True))
+            out[key(*grouping)] = {**dict(zip(FIGURES, [*counts, *sign_q, *done_q], strict=True)), "open_deadlines": {}}
+        cur.execute(_OPEN_SQL.format(**tables), params)
+        for *g, deadline, n in cur.fetchall():
+            out[key(*g)]["open_deadlines"][deadline.isoformat()] = n
     return out
 
 
@@ -271,6 +289,7 @@ def unit_figures_python(start: datetime, end: datetime) -> dict[Slice, dict]:
     """The same figures as the PostgreSQL statement, computed in Python (SQLite; and the tests' cross-check)."""
     counts: dict[Slice, list[int]] = defaultdict(lambda: [0] * 7)
     times: dict[Slice, tuple[list[float], list[float]]] = defaultdict(lambda: ([], []))
+    open_deadlines: dict[Slice, dict[str, int]] = defaultdict(dict)
     rows = _deliveries(start, end).values_list(
         "unit_id", "telegram__precedence", "telegram__sender_unit_name", "delivered_at", "signed_at", "done_at",
         "deadline", "role", "state",
@@ -281,7 +300,10 @@ def unit_figures_python(start: datetime, end: datetime) -> dict[Slice, dict]:
                state in UNIT_RETURNED, state in UNIT_TRANSFERRED)
         sign_s = (signed - delivered).total_seconds() if signed and delivered else None
         done_s = (done - delivered).total_seconds() if done and delivered and role != Role.READ else None
+        still_open = deadline.isoformat() if state in OPEN and deadline is not None else None
         for key in product((unit, ALL_UNITS), (precedence, ALL), (sender, ALL)):
+            if still_open:
+                open_deadlines[key][still_open] = open_deadlines[key].get(still_open, 0) + 1
             c = counts[key]
             for i, v in enumerate(row):
                 c[i] += v
@@ -294,4 +316,5 @@ def unit_figures_python(start: datetime, end: datetime) -> dict[Slice, dict]:
         sign, done = (sorted(v) for v in times[key])
         out[key] = dict(zip(FIGURES, [*c, percentile(sign, .5), percentile(sign, .9), percentile(done, .5),
                                       percentile(done, .9)], strict=True))
+        out[key]["open_deadlines"] = open_deadlines.get(key, {})
     return out
