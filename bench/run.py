@@ -902,7 +902,14 @@ def bench_stats(ctx: dict, p: Progress) -> dict:
                 ours.append(http_once())
                 base.append(sql_once())
                 p.show(0.55 + 0.45 * (step + (k + 1) / reps) / len(queries), name)
-            results[name] = {"ours_ms": pcts(ours), "baseline_ms": pcts(base), "queries": len(sql[name])}
+            # Processor time per page, on its own (not interleaved): what a request costs whatever the neighbours do.
+            before = cpu_seconds(ctx["gunicorn"].proc.pid)
+            for _ in range(10):
+                http_once()
+            after = cpu_seconds(ctx["gunicorn"].proc.pid)
+            cpu = {k: round(100 * (after[k] - before[k]), 1) for k in ("gunicorn", "postgres")}  # ms per request
+            results[name] = {"ours_ms": pcts(ours), "baseline_ms": pcts(base), "queries": len(sql[name]),
+                             "cpu_ms_per_request": cpu}
     finally:
         direct.close()
     worst = max(results, key=lambda k: results[k]["ours_ms"]["p95"])

@@ -1,12 +1,14 @@
 """Charts as SVG written on the server: no script, nothing inline the CSP would refuse (colours come from
 classes in stats.css), readable without the page's styles (every bar has a <title> with its figure, and each
 chart sits next to the table with the same numbers). SVG text scales with the drawing, so each chart is drawn
-twice, for a phone's width and a desktop column's (stats.css shows one): its text stays near its real size."""
+twice, for a phone's width and a desktop column's (stats.css shows one): its text stays near its real size.
+The markup is built with f-strings (a chart has hundreds of elements); every text that is not a number we
+formatted goes through `escape`."""
 from __future__ import annotations
 
 import math
 
-from django.utils.html import format_html, format_html_join
+from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 PHONE, DESKTOP = 330, 560
@@ -32,28 +34,31 @@ def _number(value: float) -> str:
     return f"{value:,.0f}" if value == int(value) else f"{value:,.1f}"
 
 
-def _svg(width: int, height: float, title: str, body: SafeString) -> SafeString:
-    return format_html(
-        '<svg class="chart" viewBox="0 0 {} {}" role="img" aria-label="{}" xmlns="http://www.w3.org/2000/svg">'
-        "<title>{}</title>{}</svg>", width, _r(height), title, title, body,
-    )
-
-
-def both(draw, *args, **kwargs) -> SafeString:
-    """The chart for a phone and for a desktop, one shown by stats.css."""
-    return format_html('<div class="chart-phone">{}</div><div class="chart-desktop">{}</div>',
-                       draw(*args, width=PHONE, **kwargs), draw(*args, width=DESKTOP, **kwargs))
-
-
 def _r(value: float) -> str:
     return f"{value:.1f}".rstrip("0").rstrip(".")
 
 
+def _svg(width: int, height: float, title: str, parts: list[str]) -> SafeString:
+    t = escape(title)
+    return mark_safe(f'<svg class="chart" viewBox="0 0 {width} {_r(height)}" role="img" aria-label="{t}" '
+                     f'xmlns="http://www.w3.org/2000/svg"><title>{t}</title>{"".join(parts)}</svg>')
+
+
+def both(draw, *args, **kwargs) -> SafeString:
+    """The chart for a phone and for a desktop, one shown by stats.css."""
+    return mark_safe(f'<div class="chart-phone">{draw(*args, width=PHONE, **kwargs)}</div>'
+                     f'<div class="chart-desktop">{draw(*args, width=DESKTOP, **kwargs)}</div>')
+
+
 def legend(keys: tuple[str, ...]) -> SafeString:
-    return format_html_join(
-        "", '<span class="legend-item"><span class="swatch {}"></span>{}</span>',
-        ((PRECEDENCE_CLASS.get(k, "p3"), k) for k in keys),
-    )
+    return mark_safe("".join(f'<span class="legend-item"><span class="swatch {PRECEDENCE_CLASS.get(k, "p3")}"></span>'
+                             f"{escape(k)}</span>" for k in keys))
+
+
+def _label(x: float, y: float, label: str) -> str:
+    """A row's name at the left, shortened, the whole name as its tooltip."""
+    short = label if len(label) <= 10 else label[:9] + "…"
+    return f'<text class="label" x="{_r(x)}" y="{_r(y)}" text-anchor="end"><title>{escape(label)}</title>{escape(short)}</text>'
 
 
 def stacked_columns(series: list[tuple[str, dict[str, int]]], keys: tuple[str, ...], title: str, *,
@@ -64,30 +69,28 @@ def stacked_columns(series: list[tuple[str, dict[str, int]]], keys: tuple[str, .
     top_value, step = nice_scale(max((sum(v.values()) for _, v in series), default=0), whole=True)
     slot = (width - left - right) / n
     bar_w = max(slot * 0.72, 1.5)
+    base = top + plot_h
     parts = []
     value = 0.0
     while value <= top_value + 1e-9:  # grid lines and their values
-        y = top + plot_h - plot_h * value / top_value
-        parts.append(format_html('<line class="grid" x1="{}" y1="{}" x2="{}" y2="{}"/>', left, _r(y), width - right, _r(y)))
-        parts.append(format_html('<text class="tick" x="{}" y="{}" text-anchor="end">{}</text>', left - 4, _r(y + 3.5), _number(value)))
+        y = _r(base - plot_h * value / top_value)
+        parts.append(f'<line class="grid" x1="{left}" y1="{y}" x2="{width - right}" y2="{y}"/>'
+                     f'<text class="tick" x="{left - 4}" y="{_r(float(y) + 3.5)}" text-anchor="end">{_number(value)}</text>')
         value += step
     label_every = max(1, math.ceil(n * 26 / (width - left - right)))  # a label every ~26 units at least
     for i, (label, values) in enumerate(series):
-        x = left + slot * i + (slot - bar_w) / 2
-        y = top + plot_h
+        x, y, name = left + slot * i + (slot - bar_w) / 2, base, escape(label)
         for key in keys:
             count = values.get(key, 0)
-            if not count:
-                continue
-            h = plot_h * count / top_value
-            y -= h
-            parts.append(format_html('<rect class="{}" x="{}" y="{}" width="{}" height="{}"><title>{} {}：{}件</title></rect>',
-                                     PRECEDENCE_CLASS.get(key, "p3"), _r(x), _r(y), _r(bar_w), _r(h), label, key, count))
+            if count:
+                h = plot_h * count / top_value
+                y -= h
+                parts.append(f'<rect class="{PRECEDENCE_CLASS.get(key, "p3")}" x="{_r(x)}" y="{_r(y)}" width="{_r(bar_w)}" '
+                             f'height="{_r(h)}"><title>{name} {escape(key)}：{count}件</title></rect>')
         if i % label_every == 0:
-            parts.append(format_html('<text class="tick" x="{}" y="{}" text-anchor="middle">{}</text>',
-                                     _r(x + bar_w / 2), _r(top + plot_h + 15), label))
-    parts.append(format_html('<line class="axis" x1="{}" y1="{}" x2="{}" y2="{}"/>', left, top + plot_h, width - right, top + plot_h))
-    return _svg(width, top + plot_h + bottom, title, mark_safe("".join(parts)))
+            parts.append(f'<text class="tick" x="{_r(x + bar_w / 2)}" y="{_r(base + 15)}" text-anchor="middle">{name}</text>')
+    parts.append(f'<line class="axis" x1="{left}" y1="{base}" x2="{width - right}" y2="{base}"/>')
+    return _svg(width, base + bottom, title, parts)
 
 
 def stacked_bars(rows: list[tuple[str, dict[str, int]]], keys: tuple[str, ...], title: str, *,
@@ -99,20 +102,17 @@ def stacked_bars(rows: list[tuple[str, dict[str, int]]], keys: tuple[str, ...], 
     parts = []
     for i, (label, values) in enumerate(rows):
         y = top + row_h * i
-        short = label if len(label) <= 10 else label[:9] + "…"
-        parts.append(format_html('<text class="label" x="{}" y="{}" text-anchor="end"><title>{}</title>{}</text>',
-                                 label_w - 6, _r(y + 14), label, short))
-        x = label_w
+        parts.append(_label(label_w - 6, y + 14, label))
+        x, name = label_w, escape(label)
         for key in keys:
             count = values.get(key, 0)
-            if not count:
-                continue
-            w = plot_w * count / top_value
-            parts.append(format_html('<rect class="{}" x="{}" y="{}" width="{}" height="{}"><title>{} {}：{}件</title></rect>',
-                                     PRECEDENCE_CLASS.get(key, "p3"), _r(x), y + 4, _r(max(w, 0.8)), row_h - 8, label, key, count))
-            x += w
-        parts.append(format_html('<text class="value" x="{}" y="{}">{}</text>', _r(x + 4), _r(y + 14), _number(sum(values.values()))))
-    return _svg(width, top * 2 + row_h * max(len(rows), 1), title, mark_safe("".join(parts)))
+            if count:
+                w = plot_w * count / top_value
+                parts.append(f'<rect class="{PRECEDENCE_CLASS.get(key, "p3")}" x="{_r(x)}" y="{y + 4}" width="{_r(max(w, 0.8))}" '
+                             f'height="{row_h - 8}"><title>{name} {escape(key)}：{count}件</title></rect>')
+                x += w
+        parts.append(f'<text class="value" x="{_r(x + 4)}" y="{_r(y + 14)}">{_number(sum(values.values()))}</text>')
+    return _svg(width, top * 2 + row_h * max(len(rows), 1), title, parts)
 
 
 def ranges(rows: list[tuple[str, float | None, float | None, str]], title: str, unit: str, *,
@@ -122,31 +122,29 @@ def ranges(rows: list[tuple[str, float | None, float | None, str]], title: str, 
     label_w, right, row_h, top, axis_h = 128, 44, 22, 4, 18
     top_value, step = nice_scale(max((p90 or p50 or 0 for _, p50, p90, _ in rows), default=0))
     plot_w = width - label_w - right
+    bottom = top + row_h * len(rows)
     parts = []
     value = 0.0
     while value <= top_value + 1e-9:
-        x = label_w + plot_w * value / top_value
-        parts.append(format_html('<line class="grid" x1="{}" y1="{}" x2="{}" y2="{}"/>', _r(x), top, _r(x), top + row_h * len(rows)))
-        parts.append(format_html('<text class="tick" x="{}" y="{}" text-anchor="middle">{}</text>', _r(x),
-                                 top + row_h * len(rows) + 13, _number(value)))
+        x = _r(label_w + plot_w * value / top_value)
+        parts.append(f'<line class="grid" x1="{x}" y1="{top}" x2="{x}" y2="{bottom}"/>'
+                     f'<text class="tick" x="{x}" y="{bottom + 13}" text-anchor="middle">{_number(value)}</text>')
         value += step
     for i, (label, p50, p90, text) in enumerate(rows):
         y = top + row_h * i
-        short = label if len(label) <= 10 else label[:9] + "…"
-        parts.append(format_html('<text class="label" x="{}" y="{}" text-anchor="end"><title>{}</title>{}</text>',
-                                 label_w - 6, _r(y + 14), label, short))
+        parts.append(_label(label_w - 6, y + 14, label))
         if p50 is None:
-            parts.append(format_html('<text class="value muted" x="{}" y="{}">尚无</text>', label_w + 2, _r(y + 14)))
+            parts.append(f'<text class="value muted" x="{label_w + 2}" y="{_r(y + 14)}">尚无</text>')
             continue
-        w = plot_w * p50 / top_value
-        parts.append(format_html('<rect class="median" x="{}" y="{}" width="{}" height="{}"><title>{} 中位数 {}</title></rect>',
-                                 label_w, y + 5, _r(max(w, 0.8)), row_h - 10, label, text))
+        name, shown, w = escape(label), escape(text), plot_w * p50 / top_value
+        parts.append(f'<rect class="median" x="{label_w}" y="{y + 5}" width="{_r(max(w, 0.8))}" height="{row_h - 10}">'
+                     f"<title>{name} 中位数 {shown}</title></rect>")
         end = w
         if p90 is not None and p90 > p50:
-            x90 = label_w + plot_w * p90 / top_value
-            parts.append(format_html('<line class="whisker" x1="{}" y1="{}" x2="{}" y2="{}"><title>{} 90%分位 {}{}</title></line>',
-                                     _r(label_w + w), _r(y + row_h / 2), _r(x90), _r(y + row_h / 2), label, _number(round(p90, 1)), unit))
-            parts.append(format_html('<line class="whisker" x1="{}" y1="{}" x2="{}" y2="{}"/>', _r(x90), y + 6, _r(x90), y + row_h - 6))
-            end = x90 - label_w
-        parts.append(format_html('<text class="value" x="{}" y="{}">{}</text>', _r(label_w + end + 4), _r(y + 14), text))
-    return _svg(width, top + row_h * max(len(rows), 1) + axis_h, title, mark_safe("".join(parts)))
+            x90, mid = _r(label_w + plot_w * p90 / top_value), _r(y + row_h / 2)
+            parts.append(f'<line class="whisker" x1="{_r(label_w + w)}" y1="{mid}" x2="{x90}" y2="{mid}">'
+                         f"<title>{name} 90%分位 {_number(round(p90, 1))}{escape(unit)}</title></line>"
+                         f'<line class="whisker" x1="{x90}" y1="{y + 6}" x2="{x90}" y2="{y + row_h - 6}"/>')
+            end = float(x90) - label_w
+        parts.append(f'<text class="value" x="{_r(label_w + end + 4)}" y="{_r(y + 14)}">{shown}</text>')
+    return _svg(width, bottom + axis_h, title, parts)

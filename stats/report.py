@@ -113,17 +113,21 @@ def _daily(filters: Filters):
 
 
 def _received(report: Report) -> None:
+    """Totals, precedences, kinds, 退文 and the sender table: one grouped query (senders × precedences × kinds)."""
     qs, count = _daily(report.filters)
-    by_precedence = dict(qs.values_list("precedence").annotate(n=Sum(count)).order_by())
+    by_precedence: dict[str, int] = defaultdict(int)
+    kinds: dict[str, int] = defaultdict(int)
+    senders: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    rows = qs.values_list("sender", "precedence", "kind").annotate(n=Sum(count), returned=Sum("returned")).order_by()
+    for sender, precedence, kind, n, returned in rows:
+        by_precedence[precedence] += n
+        kinds[kind] += n
+        senders[sender][precedence] += n
+        report.returned += returned
     report.by_precedence = {p: by_precedence.get(p, 0) for p in PRECEDENCES}
     report.total = sum(report.by_precedence.values())
-    kinds = {k: n for k, n in qs.values_list("kind").annotate(n=Sum(count)).order_by()}
     report.by_kind = {label: kinds.get(code, 0) for code, label in KIND_LABELS.items()}
-    report.returned = qs.aggregate(n=Sum("returned"))["n"] or 0
-    senders: dict[str, dict[str, int]] = defaultdict(dict)
-    for sender, precedence, n in qs.values_list("sender", "precedence").annotate(n=Sum(count)).order_by():
-        senders[sender][precedence] = n
-    report.senders = sorted(((s, p, sum(p.values())) for s, p in senders.items()), key=lambda r: (-r[2], r[0]))
+    report.senders = sorted(((s, dict(p), sum(p.values())) for s, p in senders.items()), key=lambda r: (-r[2], r[0]))
     report.series = _series(report.filters, qs, count)
 
 
