@@ -7,6 +7,10 @@ class RoutingConfig(AppConfig):
     verbose_name = "分送流转"
 
     def ready(self) -> None:
+        from vault import crypto, registry
+
         from .checks import deadline_settings
 
+        registry.register(registry.SealedField("routing.Delivery", "result_enc",
+                                               lambda d: crypto.aad_for("delivery", d.pk, "result")))
         checks.register(deadline_settings)

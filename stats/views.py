@@ -7,7 +7,7 @@ from django.http import HttpResponse
 from django.shortcuts import render
 
 from directory import roles
-from telegrams.access import role_required
+from directory.access import role_required
 
 from . import charts, export, report
 from .forms import StatsFilterForm

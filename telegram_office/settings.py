@@ -66,7 +66,12 @@ INSTALLED_APPS = [
     "telegrams",
     "routing",
     "annotations",
+    "notifications",
+    "intake",
     "printing",
+    "auditlog",
+    "desk",
+    "ocr",
     "stats",
 ]
 
@@ -105,7 +110,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "directory.context_processors.current_person",
-                "annotations.context_processors.alerts",
+                "notifications.context_processors.alerts",
             ],
         },
     },
@@ -285,6 +290,11 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_TASK_DEFAULT_QUEUE = "default"
+# OCR has a queue of its own, consumed by its own worker (concurrency 1, one inference thread): a scan takes
+# seconds per page and must never sit in front of a 特提 routing. urgent/default are chosen per call.
+CELERY_TASK_ROUTES = {"ocr.tasks.read_scan": {"queue": "ocr"}}
+OCR_DPI = env.int("OCR_DPI", default=200)  # PDF pages are rendered at this resolution
+OCR_MAX_PAGES = env.int("OCR_MAX_PAGES", default=10)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Celery's Django fix-up closes the database connection before and after every task unless this is set: a new
 # PostgreSQL connection per task was half of a routing task's time (bench/README.md). Connections are kept
@@ -308,6 +318,9 @@ CELERY_BEAT_SCHEDULE = {
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="telegram-office@localhost")
+# Channels an alert goes through besides the in-app list (dotted paths of classes with `send(message)`; an SMS or
+# IM gateway is one more class). notifications/channels.py.
+NOTIFICATION_CHANNELS = env.list("NOTIFICATION_CHANNELS", default=["notifications.channels.EmailChannel"])
 
 LOGGING = {
     "version": 1,

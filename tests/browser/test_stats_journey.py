@@ -2,6 +2,9 @@
 Excel; the same page on a 390 px phone. Screenshots under test-output/browser/."""
 from __future__ import annotations
 
+import io
+from pathlib import Path
+
 import pytest
 from django.urls import reverse
 
@@ -50,7 +53,7 @@ def test_clerk_reads_the_year_narrows_it_and_exports_it(new_page, shots, demo):
         page.get_by_role("link", name="导出Excel").click()
     from openpyxl import load_workbook
 
-    wb = load_workbook(download.value.path())
+    wb = load_workbook(io.BytesIO(Path(download.value.path()).read_bytes()))  # the download has no .xlsx name
     assert wb["说明"]["B2"].value == "2025年9月" and wb["说明"]["B3"].value == f"送达{CZ}的来电"
 
     phone = new_page()

@@ -1,5 +1,5 @@
 """A small register whose figures were counted by hand (see the table in `desk`), built through the same
-service calls as the clerk's form and the units' buttons, each at a chosen moment on the clock."""
+actions as the clerk's form and the units' buttons, each at a chosen moment on the clock."""
 from __future__ import annotations
 
 import contextlib
@@ -18,27 +18,25 @@ def local(*args) -> datetime:
 
 @contextlib.contextmanager
 def clock(moment: datetime):
-    """Every timezone.now() inside the block (services, auto_now fields, audit) answers `moment`."""
+    """Every timezone.now() inside the block (actions, auto_now fields, audit) answers `moment`."""
     with mock.patch("django.utils.timezone.now", return_value=moment):
         yield
 
 
 def register(clerk, received: datetime, sender: str, precedence: str, instruction: str = ""):
     """The clerk registers a telegram a few minutes after it arrived; a 批办 is routed at once, as the worker does."""
-    from routing.models import RoutingOrder
-    from routing.services import plan_for, route
-    from telegrams import services
+    from intake import actions as intake_actions
+    from telegrams.inputs import TelegramInput
+    from tests.factories import route_pending
 
     n = next(_numbers)
     with clock(received + timezone.timedelta(minutes=1)):
-        plan = plan_for(instruction, received_on=timezone.localdate(received)) if instruction else None
-        telegram = services.register(services.TelegramInput(
+        telegram = intake_actions.register(TelegramInput(
             sender_unit_name=sender, precedence=precedence, received_at=received, title=f"关于第{n}项统计样例的通知",
             sender_doc_no=f"统计样例〔2025〕{n}号", body="请认真贯彻落实。", instruction=instruction,
-        ), actor=clerk, routes=plan)
+        ), actor=clerk)
     with clock(received):  # delivered at the moment of receipt: times below count from here
-        for order in RoutingOrder.objects.filter(telegram=telegram):
-            route(order.pk)
+        route_pending(telegram)
     return telegram
 
 
@@ -47,14 +45,14 @@ def delivery(telegram, unit_name: str):
 
 
 def sign(telegram, unit_name: str, at: datetime, user) -> None:
-    from routing.services import sign as sign_delivery
+    from routing.actions import sign as sign_delivery
 
     with clock(at):
         sign_delivery(delivery(telegram, unit_name), actor=user)
 
 
 def complete(telegram, unit_name: str, at: datetime, user) -> None:
-    from routing.services import complete as complete_delivery
+    from routing.actions import complete as complete_delivery
 
     with clock(at):
         complete_delivery(delivery(telegram, unit_name), actor=user, result="已按要求办理完毕。")
@@ -79,7 +77,7 @@ def desk(clerk, staff) -> dict:
     | T7  | 2024-12-31 23:30   | 国办   | 平急 | (December 2024, local)    |           |                       |
     | T8  | 2025-01-01 00:10   | 国办   | 平急 | (January 2025: 16:10 UTC the day before) |  |               |
     """
-    from telegrams import services
+    from telegrams import actions
 
     t = {}
     t["T1"] = register(clerk, local(2025, 9, 1, 9, 0), GUOBAN, "特急", "请财政厅牵头，民政厅配合办理。")
@@ -96,7 +94,7 @@ def desk(clerk, staff) -> dict:
     t["T5"] = register(clerk, local(2025, 9, 25, 16, 0), GUOBAN, "加急")
     t["T6"] = register(clerk, local(2025, 9, 26, 10, 0), GUOBAN, "平急", "请财政厅办理。")
     with clock(local(2025, 9, 26, 11, 0)):
-        services.void(t["T6"], actor=clerk, reason="重复登记")
+        actions.void(t["T6"], actor=clerk, reason="重复登记")
     t["T7"] = register(clerk, local(2024, 12, 31, 23, 30), GUOBAN, "平急")
     t["T8"] = register(clerk, local(2025, 1, 1, 0, 10), GUOBAN, "平急")
     return t

@@ -123,13 +123,13 @@ def test_the_incremental_refresh_recomputes_only_the_months_that_changed(registe
 
 
 def test_a_void_and_a_corrected_receipt_time_move_the_figures(register, clerk):
-    from telegrams import services
+    from telegrams import actions
 
     summary.refresh()
     summary.refresh()
     with clock(local(2025, 10, 20, 9, 0)):
-        services.void(register["T2"], actor=clerk, reason="误登记")
-        services.correct(register["T5"], {"received_at": local(2025, 8, 30, 16, 0)}, actor=clerk, reason="收报时间填错")
+        actions.void(register["T2"], actor=clerk, reason="误登记")
+        actions.correct(register["T5"], {"received_at": local(2025, 8, 30, 16, 0)}, actor=clerk, reason="收报时间填错")
     result = summary.refresh()
     assert result.months == ["2025-08", "2025-09"]
     r = build(Filters("2025-09"), today=TODAY)

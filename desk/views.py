@@ -1,0 +1,157 @@
+"""The clerk's desk: the register, the registration form and the telegram page. Thin: forms read input, actions
+change state (their typed errors go back onto the form), access helpers scope every object."""
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from annotations.models import Annotation
+from audit.services import record
+from core.errors import ActionError, Duplicate
+from core.mapping import add_to_form
+from directory import roles, snapshot
+from directory.access import role_required
+from intake import actions as intake_actions
+from intake import prefill
+from intake.forms import TelegramForm
+from routing.models import UnknownUnit
+from telegrams import actions as telegram_actions
+from telegrams.access import telegram_for
+from telegrams.filters import RegisterFilter
+from telegrams.forms import CorrectionForm, VoidForm
+from telegrams.inputs import HEADER_FIELDS
+from telegrams.models import Scan, Telegram
+from telegrams.pagination import CappedPaginator
+
+PAGE_SIZE = 50
+
+
+def _unit_names() -> list[str]:
+    return [u.name for u in snapshot.current().active]
+
+
+@role_required(roles.CLERK, roles.LEADER, roles.ADMIN)
+def register_list(request):
+    qs = Telegram.objects.only(
+        "id", "receipt_no", "precedence", "sender_unit_name", "title", "received_at", "state", "sender_doc_no"
+    )
+    f = RegisterFilter(request.GET, queryset=qs)
+    page = CappedPaginator(f.qs, PAGE_SIZE, cap=settings.REGISTER_COUNT_CAP).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    unknown = UnknownUnit.objects.filter(resolved_at__isnull=True).count() if roles.is_clerk(request.user) else 0
+    return render(request, "telegrams/register.html", {
+        "filter": f, "page": page, "query": query.urlencode(), "unknown_count": unknown,
+    })
+
+
+@role_required(roles.CLERK)
+def register_create(request):
+    initial = {"received_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M")}
+    if request.method == "POST" and prefill.PARSE_SUBMIT in request.POST:
+        # 识别并填表: the text only fills the form; nothing is saved until the clerk presses 保存并编号.
+        paste = prefill.PasteForm(request.POST, request.FILES)
+        filled = paste.parse()
+        form = TelegramForm(initial={**initial, **(filled.data if filled else {})})
+        return render(request, "telegrams/register_form.html", {
+            "form": form, "unit_names": _unit_names(), "paste": paste, "filled": filled,
+        })
+    form = TelegramForm(request.POST or None, request.FILES or None, initial=initial)
+    existing = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            telegram = intake_actions.register(form.to_input(), actor=request.user)
+        except telegram_actions.AlreadyRegistered as exc:  # the same submission again: show what it made
+            messages.info(request, exc.message)
+            return redirect("telegrams:detail", pk=exc.context["existing"])
+        except ActionError as exc:
+            add_to_form(form, exc)
+            if isinstance(exc, Duplicate) and exc.context.get("existing"):
+                existing = Telegram.objects.filter(pk=exc.context["existing"]).first()
+        else:
+            unknown = telegram.unknown_units.count()
+            messages.success(request, f"已登记，收文号 {telegram.receipt_no}" + (
+                f"；批办中有{unknown}个单位在机构目录中未找到，已列入“待处理单位”" if unknown else ""))
+            return redirect("telegrams:detail", pk=telegram.pk)
+    return render(request, "telegrams/register_form.html", {
+        "form": form, "unit_names": _unit_names(), "paste": prefill.PasteForm(), "existing": existing,
+    })
+
+
+@login_required
+def detail(request, pk: int):
+    telegram = telegram_for(request.user, pk)
+    body = telegram_actions.read_body(telegram, actor=request.user)
+    deliveries = list(telegram.deliveries.select_related("unit", "signed_by__person", "done_by__person"))
+    events = list(telegram.routing_events.select_related("actor__person", "delivery__unit"))
+    return render(request, "telegrams/detail.html", {
+        "t": telegram, "body": body, "changes": telegram.changes.select_related("by__person"),
+        "scans": telegram.scans.all(), "deliveries": deliveries, "events": events,
+        "annotations": Annotation.objects.filter(telegram=telegram).select_related("author__person"),
+        "unknown_units": list(telegram.unknown_units.select_related("unit")) if roles.sees_register(request.user) else [],
+        "can_edit": roles.is_clerk(request.user) and not telegram.is_void,
+        "void_form": VoidForm(),
+    })
+
+
+@role_required(roles.CLERK)
+def correct(request, pk: int):
+    telegram = telegram_for(request.user, pk)
+    initial = {name: getattr(telegram, name) for name in HEADER_FIELDS}
+    # "，" not "、": the form splits 、 only between complete unit names (各省、自治区、直辖市总工会 is one).
+    initial["addressees"] = "，".join(telegram.addressees)
+    initial["cc"] = "，".join(telegram.cc)
+    initial["received_at"] = timezone.localtime(telegram.received_at).strftime("%Y-%m-%dT%H:%M")
+    form = CorrectionForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        changes = {k: v for k, v in form.cleaned_data.items() if k != "reason"}
+        try:
+            made = telegram_actions.correct(telegram, changes, actor=request.user, reason=form.cleaned_data["reason"])
+        except ActionError as exc:
+            add_to_form(form, exc)
+        else:
+            messages.success(request, f"已更正{len(made)}项" if made else "没有修改任何内容")
+            return redirect("telegrams:detail", pk=telegram.pk)
+    return render(request, "telegrams/correct_form.html", {"form": form, "t": telegram, "unit_names": _unit_names()})
+
+
+@role_required(roles.CLERK)
+@require_POST
+def void(request, pk: int):
+    telegram = telegram_for(request.user, pk)
+    form = VoidForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "请填写作废原因。")
+        return redirect("telegrams:detail", pk=pk)
+    try:
+        telegram_actions.void(telegram, actor=request.user, reason=form.cleaned_data["reason"])
+    except ActionError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"{telegram.receipt_no} 已作废，收文号保留。")
+    return redirect("telegrams:detail", pk=pk)
+
+
+@login_required
+def scan_download(request, pk: int, scan_id: int):
+    telegram = telegram_for(request.user, pk)
+    try:
+        scan = telegram.scans.get(pk=scan_id)
+    except Scan.DoesNotExist:
+        raise Http404("扫描件不存在")
+    content = scan.read()
+    with transaction.atomic():
+        record(request.user, "telegram.download_scan", scan,
+               {"telegram": telegram.receipt_no, "file": scan.filename, "sha256": scan.sha256})
+    response = HttpResponse(content, content_type=scan.content_type)
+    response["Content-Disposition"] = f"inline; filename*=UTF-8''{quote(scan.filename, safe='')}"
+    response["Cache-Control"] = "no-store"
+    return response
