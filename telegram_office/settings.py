@@ -12,6 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from .embedded import ensure_var
@@ -71,6 +72,7 @@ INSTALLED_APPS = [
     "auditlog",
     "desk",
     "ocr",
+    "stats",
 ]
 
 MIDDLEWARE = [
@@ -250,6 +252,24 @@ DEADLINE_DAYS = {
     "加急": env.int("DEADLINE_DAYS_JIAJI", default=5),
     "平急": env.int("DEADLINE_DAYS_PINGJI", default=10),
 }
+# How those days count (routing/deadlines.py): "calendar" (every day) or "working" (statutory working days from
+# chinese-calendar: holidays skipped, 调休 weekends worked). 特提 has its own, calendar by default (handled on arrival).
+DEADLINE_COUNTING = env.str("DEADLINE_COUNTING", default="calendar")
+DEADLINE_COUNTING_TETI = env.str("DEADLINE_COUNTING_TETI", default="calendar")
+for _name in ("DEADLINE_COUNTING", "DEADLINE_COUNTING_TETI"):
+    if globals()[_name] not in ("calendar", "working"):
+        raise ImproperlyConfigured(f"{_name} must be calendar or working, not {globals()[_name]!r}")
+# Days the installed chinese-calendar does not know yet: ISO dates or ranges 2027-01-01..2027-01-03, comma-separated.
+DEADLINE_EXTRA_HOLIDAYS = env.list("DEADLINE_EXTRA_HOLIDAYS", default=[])
+DEADLINE_EXTRA_WORKDAYS = env.list("DEADLINE_EXTRA_WORKDAYS", default=[])
+# 催办 cadence per precedence, "<before>/<every>[/<max>]" in hours (h) or working days (d); day reminders at REMINDER_TIME.
+REMINDER_CADENCE = {
+    "特提": env.str("REMINDER_CADENCE_TETI", default="2h/2h"),
+    "特急": env.str("REMINDER_CADENCE_TEJI", default="1d/1d"),
+    "加急": env.str("REMINDER_CADENCE_JIAJI", default="1d/1d"),
+    "平急": env.str("REMINDER_CADENCE_PINGJI", default="1d/1d"),
+}
+REMINDER_TIME = env.str("REMINDER_TIME", default="09:00")
 
 # Celery: Redis in production, kombu's filesystem transport (no server) by default.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
@@ -294,9 +314,13 @@ ROUTING_SWEEP_INTERVAL = env.float("ROUTING_SWEEP_INTERVAL", default=5.0)
 ROUTING_SWEEP_GRACE = env.float("ROUTING_SWEEP_GRACE", default=10.0)
 # A routing task also takes up to this many other pending orders and routes them in one transaction.
 ROUTING_BATCH = env.int("ROUTING_BATCH", default=50)
+# The statistics' summary: changed months every STATS_REFRESH_INTERVAL seconds, everything once a night.
+STATS_REFRESH_INTERVAL = env.float("STATS_REFRESH_INTERVAL", default=300.0)
 CELERY_BEAT_SCHEDULE = {
     "sweep-routing-orders": {"task": "routing.tasks.sweep_orders", "schedule": ROUTING_SWEEP_INTERVAL},
     "sign-audit-checkpoint": {"task": "audit.tasks.sign_checkpoint", "schedule": env.float("AUDIT_CHECKPOINT_INTERVAL", default=60.0)},
+    "refresh-stats": {"task": "stats.tasks.refresh_stats", "schedule": STATS_REFRESH_INTERVAL},
+    "rebuild-stats": {"task": "stats.tasks.refresh_stats", "schedule": crontab(hour=2, minute=30), "kwargs": {"full": True}},
 }
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")

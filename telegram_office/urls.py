@@ -21,5 +21,6 @@ urlpatterns = [
     path("annotations/", include("annotations.urls")),
     path("audit/", include("auditlog.urls")),
     path("print/", include("printing.urls")),
+    path("stats/", include("stats.urls")),
     path("admin/", admin.site.urls),
 ]

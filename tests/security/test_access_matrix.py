@@ -94,6 +94,8 @@ MATRIX: list[tuple] = [
     ("directory:person_edit",     POST,  L,        403,  403,   403,    403,    200),
     ("directory:person_reset_otp", POST, L,        403,  403,   403,    403,    302),
     ("directory:person_reset_otp", GET,  L,        403,  403,   403,    403,    405),
+    ("stats:page",                GET,   L,        200,  200,   403,    403,    200),
+    ("stats:export",              GET,   L,        200,  200,   403,    403,    200),
     # Django's admin (one row for all of it; only 管理员 are is_staff) and the static files.
     ("/admin/",                   GET,   L,        L,    L,     L,      L,      200),
     ("/static/css/app.css",       GET,   200,      200,  200,   200,    200,    200),
