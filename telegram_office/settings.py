@@ -14,6 +14,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from kombu import Queue
+
 from .embedded import ensure_var
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -23,20 +25,32 @@ env = environ.Env()
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
 
 # Secrets: from the environment, else (embedded default, DEBUG on only) from var/secrets.env.
+# Only the checkpoint signer (beat) needs AUDIT_SIGNING_KEY; web and worker verify with AUDIT_PUBLIC_KEY (what
+# `audit_public_key` prints), so a compromised web process cannot sign a rewritten chain.
 SECRET_NAMES = ("DJANGO_SECRET_KEY", "TELEGRAM_DATA_KEYS", "AUDIT_SIGNING_KEY")
 if DEBUG and not all(env.str(name, default="") for name in SECRET_NAMES):
     environ.Env.read_env(str(ensure_var(VAR_DIR)), overwrite=False)
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
-_missing = [name for name in SECRET_NAMES if not env.str(name, default="")]
+_missing = [name for name in SECRET_NAMES[:2] if not env.str(name, default="")]
+if not (env.str("AUDIT_SIGNING_KEY", default="") or env.str("AUDIT_PUBLIC_KEY", default="")):
+    _missing.append("AUDIT_SIGNING_KEY (or AUDIT_PUBLIC_KEY where this process does not sign)")
 if _missing:
     raise ImproperlyConfigured(f"Refusing to start with DJANGO_DEBUG off: missing {', '.join(_missing)}")
 
 SECRET_KEY = env.str("DJANGO_SECRET_KEY")
+# Earlier secret keys, still accepted (sessions, and the MACs of audit entries written under them).
+SECRET_KEY_FALLBACKS = env.list("DJANGO_SECRET_KEY_FALLBACKS", default=[])
 # "kid:base64(32 bytes)" comma-separated; the first key encrypts, every key decrypts (rotation).
 TELEGRAM_DATA_KEYS = env.str("TELEGRAM_DATA_KEYS")
-# base64 of a raw 32-byte Ed25519 private key; signs audit checkpoints.
-AUDIT_SIGNING_KEY = env.str("AUDIT_SIGNING_KEY")
+# base64 of a raw 32-byte Ed25519 private key; signs audit checkpoints. Empty in processes that do not sign.
+AUDIT_SIGNING_KEY = env.str("AUDIT_SIGNING_KEY", default="")
+# base64 (or PEM) Ed25519 public key that verifies checkpoints; default: the signing key's own public half.
+AUDIT_PUBLIC_KEY = env.str("AUDIT_PUBLIC_KEY", default="")
+# The witness: every signed checkpoint is also appended to a log here, outside the database (production: a
+# volume the database host cannot write); AUDIT_WITNESS_MIRRORS are more folders that get the same lines.
+AUDIT_WITNESS_DIR = Path(env.str("AUDIT_WITNESS_DIR", default=str(VAR_DIR / "witness")))
+AUDIT_WITNESS_MIRRORS = [Path(p) for p in env.list("AUDIT_WITNESS_MIRRORS", default=[])]
 
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
@@ -59,6 +73,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_static",  # recovery codes
     "csp",
     "core",
+    "alarms",
     "directory",
     "vault",
     "audit",
@@ -265,6 +280,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_TASK_DEFAULT_QUEUE = "default"
+SIGNER_QUEUE = env.str("AUDIT_SIGNER_QUEUE", default="signer")
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Celery's Django fix-up closes the database connection before and after every task unless this is set: a new
 # PostgreSQL connection per task was half of a routing task's time (bench/README.md). Connections are kept
@@ -277,10 +293,24 @@ ROUTING_SWEEP_INTERVAL = env.float("ROUTING_SWEEP_INTERVAL", default=5.0)
 ROUTING_SWEEP_GRACE = env.float("ROUTING_SWEEP_GRACE", default=10.0)
 # A routing task also takes up to this many other pending orders and routes them in one transaction.
 ROUTING_BATCH = env.int("ROUTING_BATCH", default=50)
+# An order still pending this many seconds after it was written raises an alarm (healthz, routing history, admins).
+ROUTING_STALL_SECONDS = env.float("ROUTING_STALL_SECONDS", default=300.0)
+AUDIT_CHECKPOINT_INTERVAL = env.float("AUDIT_CHECKPOINT_INTERVAL", default=60.0)
+# verify_audit fails when an entry older than this is covered by no witnessed checkpoint (the signer stopped, or
+# its checkpoints were removed): the bound on how long a rewrite of the newest entries can go unseen.
+AUDIT_CHECKPOINT_MAX_LAG = env.float("AUDIT_CHECKPOINT_MAX_LAG", default=3 * AUDIT_CHECKPOINT_INTERVAL + 60)
 CELERY_BEAT_SCHEDULE = {
     "sweep-routing-orders": {"task": "routing.tasks.sweep_orders", "schedule": ROUTING_SWEEP_INTERVAL},
-    "sign-audit-checkpoint": {"task": "audit.tasks.sign_checkpoint", "schedule": env.float("AUDIT_CHECKPOINT_INTERVAL", default=60.0)},
+    "sign-audit-checkpoint": {"task": "audit.tasks.sign_checkpoint", "schedule": AUDIT_CHECKPOINT_INTERVAL},
 }
+# Declared queues: a plain `celery -A telegram_office worker` consumes exactly these, urgent first (Redis: BRPOP
+# asks the keys in this order with the "priority" strategy; one priority step keeps each queue a single key, so a
+# 特提 message is never behind a default one). The checkpoint signer's queue is deliberately not declared: only the
+# process that holds AUDIT_SIGNING_KEY consumes it (`worker -B -Q signer`, see docker-compose.yml).
+CELERY_TASK_QUEUES = [Queue("urgent", routing_key="urgent"), Queue("default", routing_key="default")]
+CELERY_TASK_ROUTES = {"audit.tasks.sign_checkpoint": {"queue": SIGNER_QUEUE}}
+if not CELERY_BROKER_URL.startswith("filesystem://"):
+    CELERY_BROKER_TRANSPORT_OPTIONS.update({"queue_order_strategy": "priority", "priority_steps": [0]})
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="telegram-office@localhost")
