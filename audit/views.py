@@ -11,6 +11,8 @@ from django.http import StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
+from alarms.models import Kind
+from alarms.services import open_alarms
 from directory import roles
 from telegram_office.csv_stream import rows_as_csv
 from telegrams.access import role_required, telegram_for
@@ -41,7 +43,7 @@ def log(request):
     query.pop("page", None)
     return render(request, "audit/log.html", {
         "filter": f, "page": page, "query": query.urlencode(), "actions": ACTION_LABELS.items(),
-        "telegram_type": TELEGRAM_TYPE,
+        "telegram_type": TELEGRAM_TYPE, "alarms": open_alarms(Kind.AUDIT),
     })
 
 
@@ -90,7 +92,7 @@ def telegram_history(request, pk: int):
     for e in page:
         e.label = action_label(e.action)
     return render(request, "audit/telegram.html", {
-        "t": telegram, "page": page, "telegram_type": TELEGRAM_TYPE,
+        "t": telegram, "page": page, "telegram_type": TELEGRAM_TYPE, "alarms": open_alarms(Kind.AUDIT),
         "orders": telegram.orders.select_related("created_by__person").order_by("created_at", "id"),
         "deliveries": telegram.deliveries.select_related("unit", "signed_by__person", "done_by__person")
         .order_by("created_at", "id"),
@@ -103,7 +105,7 @@ def verify(request):
         return _start_verification(request)
     runs = list(VerificationRun.objects.select_related("requested_by__person")[:20])
     response = render(request, "audit/verify.html", {
-        "runs": runs,
+        "runs": runs, "alarms": open_alarms(Kind.AUDIT),
         "head": ChainHead.objects.filter(id=1).first(),
         "last_checkpoint": Checkpoint.objects.order_by("-seq").first(),
         "checkpoint_count": Checkpoint.objects.count(),

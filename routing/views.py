@@ -8,11 +8,13 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from alarms.models import Kind
+from alarms.services import open_alarms
 from directory import roles
 from telegram_office.csv_stream import rows_as_csv
 from telegrams.access import role_required, unit_id_of
 
-from . import services
+from . import services, stalls
 from .access import delivery_for_unit
 from .filters import HistoryFilter
 from .models import Delivery, DeliveryState, RoutingEvent
@@ -83,10 +85,13 @@ def _history_qs(request):
 @role_required(roles.ADMIN)
 def history(request):
     f = _history_qs(request)
+    stalls.check()  # also when beat is down: the page that shows the alarm finds it itself
     page = Paginator(f.qs, 100).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    return render(request, "routing/history.html", {"filter": f, "page": page, "query": query.urlencode()})
+    return render(request, "routing/history.html", {
+        "filter": f, "page": page, "query": query.urlencode(), "alarms": open_alarms(Kind.ROUTING),
+    })
 
 
 @role_required(roles.ADMIN)

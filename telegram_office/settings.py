@@ -13,7 +13,6 @@ from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
-
 from kombu import Queue
 
 from .embedded import ensure_var

@@ -6,7 +6,10 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 from kombu import Connection
 
+from alarms.models import Kind
+from alarms.services import open_alarms
 from directory import roles
+from routing import stalls
 
 
 @login_required
@@ -35,7 +38,28 @@ def healthz(request):
     except Exception as exc:
         status["broker"] = f"error: {exc.__class__.__name__}"
     ok = all(v == "ok" for v in status.values())
+    if status["database"] == "ok":
+        _report_alarms(status)
+    # 503 only when a service is down (a probe restarting the container would not help an alarm); alarms are
+    # reported in the body for monitoring to read.
     return JsonResponse(status, status=200 if ok else 503)
+
+
+def _report_alarms(status: dict) -> None:
+    """Open alarms (the audit chain no longer matches its witness, …) and a live check for stalled routing,
+    which needs no running beat to be seen."""
+    try:
+        open_ = list(open_alarms())
+        stall = stalls.stalled()
+    except Exception as exc:
+        status["alarms"] = f"error: {exc.__class__.__name__}"
+        return
+    status["audit"] = "alarm" if any(a.kind == Kind.AUDIT for a in open_) else "ok"
+    status["routing"] = f"stalled: {stall.pending} pending" if stall else "ok"
+    status["alarms"] = [
+        {"kind": a.kind, "key": a.key, "message": a.message, "since": a.raised_at.isoformat(timespec="seconds")}
+        for a in open_
+    ]
 
 
 

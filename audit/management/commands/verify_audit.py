@@ -7,7 +7,6 @@ copies given with --witness)."""
 from __future__ import annotations
 
 import time
-
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
