@@ -143,6 +143,10 @@ else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     DATABASES["default"].setdefault("TEST", {})["NAME"] = env.str("DATABASE_TEST_NAME", default="test_telegram_office")
 IS_POSTGRES = DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql")
+# Least privilege (PostgreSQL): run `migrate` with DATABASE_URL naming the owner role and DATABASE_APP_ROLE naming the
+# role web, worker and beat connect as; migrate then grants that role what it needs, the audit ledger append-only
+# (audit/privileges.py). Empty (default): nothing is granted — the embedded set-up and CI use one role.
+DATABASE_APP_ROLE = env.str("DATABASE_APP_ROLE", default="")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
