@@ -47,6 +47,7 @@ ACTION_LABELS: dict[str, str] = {
     "directory.role_permissions": "变更角色权限",
     "audit.verify_requested": "发起审计校验",
     "audit.export_csv": "导出审计日志",
+    "audit.export_jsonl": "导出审计日志（JSON Lines）",
 }
 
 

@@ -110,6 +110,7 @@ def history_csv(request):
                 e.note,
             ]
 
-    response = StreamingHttpResponse(rows_as_csv(header, rows(), guard_formulas=False), content_type="text/csv; charset=utf-8")
+    # Names, titles and notes come from outside (a sender's title "=cmd|…"): guarded against formula injection.
+    response = StreamingHttpResponse(rows_as_csv(header, rows(), guard_formulas=True), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = "attachment; filename=routing-history.csv"
     return response

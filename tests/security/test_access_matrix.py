@@ -66,6 +66,7 @@ MATRIX: list[tuple] = [
     ("annotations:alerts_read",   POST,  L,        403,  302,   403,    403,    403),
     ("audit:log",                 GET,   L,        403,  403,   403,    403,    200),
     ("audit:csv",                 GET,   L,        403,  403,   403,    403,    200),
+    ("audit:jsonl",               GET,   L,        403,  403,   403,    403,    200),
     ("audit:telegram",            GET,   L,        403,  403,   403,    403,    200),
     ("audit:verify",              GET,   L,        403,  403,   403,    403,    200),
     ("audit:verify",              POST,  L,        403,  403,   403,    403,    302),
