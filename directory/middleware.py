@@ -6,8 +6,22 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 
+from audit.context import acting_as
+
 from .security import client_ip, has_control_characters, second_factor_step
 from .services import log_auth_event
+
+
+class AuditActorMiddleware:
+    """The request's user is the actor of audit entries written by signal receivers during the request (a password
+    set in admin, a role granted): audit.context.current_actor()."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        with acting_as(getattr(request, "user", None)):
+            return self.get_response(request)
 
 
 class SessionLifetimeMiddleware:

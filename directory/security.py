@@ -14,6 +14,8 @@ from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from audit.context import recorded_elsewhere
+
 from . import roles
 from .services import log_auth_event
 
@@ -111,7 +113,7 @@ def confirm_enrolment(request, device: TOTPDevice, token: str) -> list[str] | No
     verified, and ten fresh single-use recovery codes are returned (to be shown once). None if the code is wrong;
     Throttled while the back-off after wrong codes runs."""
     user = request.user
-    with transaction.atomic():
+    with transaction.atomic(), recorded_elsewhere():  # auth.otp_enrolled below says it all
         device = TOTPDevice.objects.select_for_update().filter(pk=device.pk, user=user, confirmed=False).first()
         if device is None:
             return None
@@ -131,7 +133,7 @@ def confirm_enrolment(request, device: TOTPDevice, token: str) -> list[str] | No
 
 def regenerate_recovery_codes(request) -> list[str]:
     """New recovery codes (the old ones stop working); only from a session verified with the second factor."""
-    with transaction.atomic():
+    with transaction.atomic(), recorded_elsewhere():
         codes = _new_recovery_codes(request.user)
         log_auth_event("auth.recovery_codes_regenerated", user=request.user, ip=client_ip(request),
                        data={"recovery_codes": len(codes)})

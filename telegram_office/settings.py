@@ -92,6 +92,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "directory.middleware.AuditActorMiddleware",
     "directory.middleware.SessionLifetimeMiddleware",
     # After OTPMiddleware: an account that needs a second factor reaches nothing but the OTP pages until verified.
     "directory.middleware.SecondFactorMiddleware",
@@ -162,6 +163,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # Validates nothing: records every password set or changed on the audit chain (directory/credentials.py).
+    {"NAME": "directory.credentials.AuditPasswordChanges"},
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
