@@ -7,6 +7,7 @@ from django import forms
 from django.db.models import Q
 from django.utils import timezone
 
+from telegram_office.filters import BoundedDateFilter
 from telegrams.models import Telegram
 
 from .catalog import action_for_label
@@ -27,8 +28,8 @@ class AuditFilter(django_filters.FilterSet):
     telegram = django_filters.CharFilter(
         label="收文号/对象", method="filter_object", widget=forms.TextInput(attrs={"placeholder": "宁机明收[2020]744号"}),
     )
-    date_from = django_filters.DateFilter(label="日期自", method="filter_from", widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = django_filters.DateFilter(label="至", method="filter_to", widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = BoundedDateFilter(label="日期自", method="filter_from", widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = BoundedDateFilter(label="至", method="filter_to", widget=forms.DateInput(attrs={"type": "date"}))
 
     class Meta:
         model = AuditEntry
