@@ -8,6 +8,7 @@ from django import forms
 from django.conf import settings
 from django.utils import timezone
 
+from . import scanfiles
 from .models import Precedence
 from .services import ScanUpload
 from .textparse import split_units
@@ -76,9 +77,10 @@ class ScanField(forms.FileField):
             content_type = sniff_scan(content[:16])
             if content_type is None:
                 raise forms.ValidationError(f"扫描件“{name}”不是PDF、JPEG或PNG文件（按文件内容判断）。")
-            size = image_dimensions(content, content_type)
-            if size and (max(size) > SCAN_MAX_SIDE or size[0] * size[1] > SCAN_MAX_PIXELS):
-                raise forms.ValidationError(f"扫描件“{name}”的图像尺寸异常（{size[0]}×{size[1]}像素），请重新扫描。")
+            try:  # Pillow reads the size (telegrams/scanfiles.py); the old header walk above can go
+                scanfiles.image_size(content, content_type)
+            except scanfiles.BadImage as exc:
+                raise forms.ValidationError(f"扫描件“{name}”的{exc}，请重新扫描。")
             uploads.append(ScanUpload(filename=name, content_type=content_type, content=content))
         return uploads
 
