@@ -179,6 +179,10 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
+# Behind a reverse proxy every client would share the proxy's address: name the proxies (addresses or networks,
+# comma-separated) and the client address is read from X-Forwarded-For past them (directory.security.address_of).
+TRUSTED_PROXIES = env.list("DJANGO_TRUSTED_PROXIES", default=[])
+AXES_CLIENT_IP_CALLABLE = "directory.security.address_of"
 
 # Sessions: 30 minutes idle (saved on every request), 12 hours at most (directory.middleware).
 SESSION_COOKIE_AGE = 30 * 60
