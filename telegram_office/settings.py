@@ -186,6 +186,8 @@ AXES_CLIENT_IP_CALLABLE = "directory.security.address_of"
 
 # Sessions: 30 minutes idle (saved on every request), 12 hours at most (directory.middleware).
 SESSION_COOKIE_AGE = 30 * 60
+# The database store, but a lost connection after the view committed does not turn its response into a 500.
+SESSION_ENGINE = "directory.sessions"
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_MAX_LIFETIME = 12 * 3600
 SESSION_COOKIE_HTTPONLY = True
