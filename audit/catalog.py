@@ -52,6 +52,7 @@ ACTION_LABELS: dict[str, str] = {
     "directory.role_deleted": "删除角色",
     "directory.role_permissions": "变更角色权限",
     "audit.verify_requested": "发起审计校验",
+    "alarms.cleared": "解除告警",
     "audit.export_csv": "导出审计日志",
     "audit.export_jsonl": "导出审计日志（JSON Lines）",
 }

@@ -222,3 +222,20 @@ def test_only_the_signer_holds_the_signing_key(settings):
     assert run("verify_audit") == "OK 2 entries"
     append(1)
     assert "AUDIT_SIGNING_KEY" in fails("audit_checkpoint")
+
+
+def test_an_admin_clears_a_handled_alarm_and_that_is_audited(chain, django_capture_on_commit_callbacks):
+    from django.contrib.auth.models import User
+
+    with superuser():
+        sql("DELETE FROM audit_auditentry WHERE seq > 3")
+        set_head(3, row(3).hash)
+    fails("audit_checkpoint")
+    alarm = Alarm.objects.get(kind=Kind.AUDIT)
+    root = User.objects.create_superuser("root", "root@example.com", "Root-pass-2026-x")
+    response = client_for(root).post(reverse("admin:alarms_alarm_changelist"),
+                                     {"action": "clear_selected", "_selected_action": [alarm.pk]})
+    assert response.status_code == 302
+    alarm.refresh_from_db()
+    assert alarm.cleared_at is not None
+    assert AuditEntry.objects.filter(action="alarms.cleared", object_id=str(alarm.pk)).exists()
