@@ -1,7 +1,7 @@
-"""Read-only admin views: 批示 are append-only and written only through annotations.services (which audits)."""
+"""Read-only admin views: 批示 are append-only and written only through annotations.actions (which audits)."""
 from django.contrib import admin
 
-from .models import Alert, Annotation, ReadRequest
+from .models import Annotation, ReadRequest
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -28,9 +28,3 @@ class AnnotationAdmin(ReadOnlyAdmin):
 class ReadRequestAdmin(ReadOnlyAdmin):
     list_display = ("telegram", "leader", "requested_by", "created_at", "done_at")
     search_fields = ("telegram__receipt_no",)
-
-
-@admin.register(Alert)
-class AlertAdmin(ReadOnlyAdmin):
-    list_display = ("user", "kind", "text", "created_at", "read_at")
-    list_filter = ("kind",)

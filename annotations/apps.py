@@ -4,3 +4,9 @@ from django.apps import AppConfig
 class AnnotationsConfig(AppConfig):
     name = "annotations"
     verbose_name = "领导批示"
+
+    def ready(self) -> None:
+        from vault import crypto, registry
+
+        registry.register(registry.SealedField("annotations.Annotation", "text_enc",
+                                               lambda a: crypto.aad_for("annotation", a.uid, "text")))

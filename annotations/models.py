@@ -1,4 +1,4 @@
-"""Leaders' 批示 (append-only, versioned, encrypted), 阅示 requests between leaders, and in-app alerts."""
+"""Leaders' 批示 (append-only, versioned, encrypted) and 阅示 requests between leaders."""
 from __future__ import annotations
 
 import uuid
@@ -34,6 +34,8 @@ class Annotation(models.Model):
         "self", verbose_name="更正的批示", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     superseded = models.BooleanField("已被更正", default=False)
+    # The confirmation form's one-time token: the same submission sent twice (a double click, a retry) saves once.
+    submission_key = models.CharField("提交标识", max_length=64, unique=True, null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = "领导批示"
@@ -107,29 +109,3 @@ class ReadRequest(models.Model):
             ),
         ]
         indexes = [models.Index(fields=["leader", "done_at"], name="readrequest_inbox_idx")]
-
-
-class AlertKind(models.TextChoices):
-    URGENT = "urgent", "急件到达"
-    READ_REQUEST = "read_request", "请您阅示"
-    DELIVERED = "delivered", "新来电待签收"
-
-
-class Alert(models.Model):
-    """An in-app notification; unread ones are counted in the top bar and cleared by opening the telegram."""
-
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="接收人", on_delete=models.CASCADE, related_name="+")
-    telegram = models.ForeignKey("telegrams.Telegram", verbose_name="来电", on_delete=models.PROTECT, related_name="alerts")
-    kind = models.CharField("类型", max_length=16, choices=AlertKind.choices)
-    text = models.CharField("内容", max_length=300)
-    created_at = models.DateTimeField("时间", default=timezone.now, editable=False)
-    read_at = models.DateTimeField("已读时间", null=True, blank=True)
-
-    class Meta:
-        verbose_name = "提醒"
-        verbose_name_plural = "提醒"
-        ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["user", "read_at"], name="alert_unread_idx")]
-
-    def __str__(self) -> str:
-        return self.text

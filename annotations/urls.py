@@ -7,5 +7,4 @@ urlpatterns = [
     path("inbox/", views.inbox, name="inbox"),
     path("telegram/<int:pk>/write/", views.write, name="write"),
     path("<int:pk>/correct/", views.correct, name="correct"),
-    path("alerts/read/", views.alerts_read, name="alerts_read"),
 ]

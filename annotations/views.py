@@ -1,4 +1,4 @@
-"""Leader views: 待批示 inbox, writing / confirming / correcting a 批示. Thin: services decide and record."""
+"""Leader views: 待批示 inbox, writing / confirming / correcting a 批示. Thin: the actions decide and record."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -12,14 +12,17 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from core.errors import ActionError
+from core.mapping import add_to_form
 from directory import roles
+from directory.access import role_required
 from routing.models import Role
-from telegrams.access import role_required, telegram_for
-from telegrams.models import State, Telegram
+from telegrams.access import telegram_for
+from telegrams.models import Telegram, TelegramState
 
-from . import services
+from . import actions, drafts
 from .forms import AnnotationForm, CorrectionForm
-from .models import Alert, Annotation, ReadRequest
+from .models import Annotation, ReadRequest
 
 PAGE_SIZE = 50
 
@@ -48,8 +51,8 @@ def inbox(request):
     annotated = Annotation.objects.filter(telegram=OuterRef("pk"))
     qs = (
         Telegram.objects.annotate(asked=Exists(asked), annotated=Exists(annotated))
-        .filter(Q(asked=True) | Q(state=State.REGISTERED, annotated=False))
-        .exclude(state=State.VOID)
+        .filter(Q(asked=True) | Q(state=TelegramState.REGISTERED, annotated=False))
+        .exclude(state=TelegramState.VOID)
         .only("id", "receipt_no", "precedence", "sender_unit_name", "title", "received_at", "proposal", "state")
         .order_by("precedence_rank", "received_at", "id")
     )
@@ -64,16 +67,7 @@ def inbox(request):
     for t in rows:
         t.age = age_text(now - t.received_at)
         t.read_request = requests.get(t.pk)
-    alerts = list(Alert.objects.filter(user=user, read_at__isnull=True).select_related("telegram")[:20])
-    return render(request, "annotations/inbox.html", {"page": page, "rows": rows, "alerts": alerts})
-
-
-@role_required(roles.LEADER)
-@require_POST
-def alerts_read(request):
-    services.mark_alerts_read(request.user)
-    messages.success(request, "提醒已全部标为已读。")
-    return redirect("annotations:inbox")
+    return render(request, "annotations/inbox.html", {"page": page, "rows": rows})
 
 
 @role_required(roles.LEADER)
@@ -102,39 +96,43 @@ def _submit(request, telegram: Telegram, form, previous: Annotation | None):
         return _page(request, telegram, form, previous)
     text = form.cleaned_data["text"]
     try:
-        draft = services.prepare(telegram, text, actor=request.user)
-    except services.AnnotationError as exc:
-        form.add_error("text", exc.message)
+        draft = drafts.prepare(telegram, text, actor=request.user)
+    except ActionError as exc:
+        add_to_form(form, exc)
         return _page(request, telegram, form, previous)
     if draft.needs_confirmation:
         confirmed = request.POST.get("action") == "confirm"
         if not (confirmed and draft.ok and request.POST.get("fingerprint") == draft.fingerprint):
             changed = confirmed and draft.ok  # the text was edited (or the directory changed) since it was shown
             return _page(request, telegram, form, previous, draft, changed=changed)
+    key = form.cleaned_data["submission"]
     try:
         if previous is not None:
-            services.correct(previous, text, request.user, form.cleaned_data["reason"], plan=draft.plan)
+            actions.correct(previous, text, request.user, form.cleaned_data["reason"], plan=draft.plan, submission_key=key)
         else:
-            services.annotate(telegram, text, request.user, draft.plan)
-    except services.AnnotationError as exc:
+            actions.annotate(telegram, text, request.user, draft.plan, submission_key=key)
+    except actions.AlreadyAnnotated as exc:  # the same submission again (double click, retry): saved once
+        messages.info(request, exc.message)
+        return redirect("telegrams:detail", pk=telegram.pk)
+    except ActionError as exc:
         form.add_error(None, exc.message)
         return _page(request, telegram, form, previous)
     messages.success(request, _done_message(draft, previous))
     return redirect("telegrams:detail", pk=telegram.pk)
 
 
-def _done_message(draft: services.Draft, previous: Annotation | None) -> str:
+def _done_message(draft: drafts.Draft, previous: Annotation | None) -> str:
     parts = ["批示已更正（原批示保留）" if previous else "批示已保存"]
     if draft.new_routes:
-        parts.append("已分送：" + "、".join(f"{r['unit']}（{Role(r['role']).label}）" for r in draft.new_routes))
+        parts.append("正在分送：" + "、".join(f"{r['unit']}（{Role(r['role']).label}）" for r in draft.new_routes))
     if draft.plan.archive and not draft.plan.routes:
         parts.append("已归档")
     if draft.readers:
-        parts.append("已请" + "、".join(services.signature(u) for u in draft.readers) + "阅示")
+        parts.append("已请" + "、".join(drafts.signature(u) for u in draft.readers) + "阅示")
     return "，".join(parts) + "。"
 
 
-def _page(request, telegram: Telegram, form, previous: Annotation | None, draft: services.Draft | None = None,
+def _page(request, telegram: Telegram, form, previous: Annotation | None, draft: drafts.Draft | None = None,
           *, changed: bool = False):
     """The 核对批示 page: the editable text, and what it resolved to; confirming is offered only when every
     unit and leader it names was found."""
@@ -149,5 +147,5 @@ def _page(request, telegram: Telegram, form, previous: Annotation | None, draft:
     return render(request, "annotations/confirm.html", {
         "t": telegram, "form": form, "draft": draft, "previous": previous, "action": action,
         "routes": routes, "unknown_units": unknown_units, "changed": changed,
-        "readers": [services.signature(u) for u in draft.readers] if draft else [],
+        "readers": [drafts.signature(u) for u in draft.readers] if draft else [],
     })

@@ -69,7 +69,7 @@ def record_many(actor, items: list[tuple[str, Any, dict | None, str]], *,
     return entries
 
 
-# Registrations queue on the chain head from here to COMMIT (telegrams.services.register), so on PostgreSQL the
+# Registrations queue on the chain head from here to COMMIT (telegrams.actions.register), so on PostgreSQL the
 # append is two plain statements instead of the ORM's three: lock and read the head, then insert the entries and
 # move the head in one statement.
 

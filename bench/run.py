@@ -123,7 +123,7 @@ def configure() -> tuple[str, str]:
         die("the benchmarks need Redis as the broker (what production runs): set CELERY_BROKER_URL=redis://…")
     admin = urlparse(db_url)
     bench_url = urlunparse(admin._replace(path="/" + BENCH_DB))
-    from telegram_office.embedded import fresh_secrets
+    from core.secrets import fresh_secrets
 
     os.environ.update({
         "DJANGO_SETTINGS_MODULE": "bench.settings", "DATABASE_URL": bench_url, "DJANGO_DEBUG": "0",
@@ -510,21 +510,20 @@ def _register_pending_orders(n: int) -> list[int]:
     from django.contrib.auth import get_user_model
     from django.utils import timezone
 
+    from intake.actions import register
     from routing.models import OrderState, RoutingOrder
-    from routing.services import plan_for
-    from telegrams import services
+    from telegrams.inputs import TelegramInput
 
     have = list(RoutingOrder.objects.filter(state=OrderState.PENDING).order_by("id").values_list("id", flat=True)[:n])
     if len(have) < n:
         clerk = get_user_model().objects.get(username="clerk")
         received = timezone.now() - timedelta(hours=1)
-        plan = plan_for(INSTRUCTION, received_on=timezone.localdate(received))
-        with mock.patch("routing.services.dispatch"):
+        with mock.patch("routing.actions.dispatch"):
             for k in range(n - len(have)):
-                services.register(services.TelegramInput(
+                register(TelegramInput(
                     sender_unit_name="自治区人民政府办公厅", precedence="平急", received_at=received,
                     title=f"关于做好第{k}号路由测试事项的通知", sender_doc_no=f"路由测〔2026〕{k}号",
-                    body=body_of_bytes(2048), instruction=INSTRUCTION), actor=clerk, routes=plan)
+                    body=body_of_bytes(2048), instruction=INSTRUCTION), actor=clerk)
         have = list(RoutingOrder.objects.filter(state=OrderState.PENDING).order_by("id").values_list("id", flat=True)[:n])
     return have
 
@@ -596,9 +595,9 @@ def bench_latency(ctx: dict, p: Progress) -> dict:
     from django.utils import timezone
 
     from bench.celeryapp import NOOP_LATENCY, noop_latency
+    from intake.actions import register
     from routing.models import Delivery
-    from routing.services import plan_for
-    from telegrams import services
+    from telegrams.inputs import TelegramInput
 
     n, bg_rate = ctx["cfg"]["latency_n"], ctx["cfg"]["latency_bg"]
     purge_broker()
@@ -607,8 +606,6 @@ def bench_latency(ctx: dict, p: Progress) -> dict:
     wait_worker_ready(worker)
     clerk = get_user_model().objects.get(username="clerk")
     received = timezone.now() - timedelta(hours=1)
-    plan = plan_for(INSTRUCTION, received_on=timezone.localdate(received))
-    urgent_plan = plan_for(URGENT_INSTRUCTION, received_on=timezone.localdate(received))
     stop = threading.Event()
     background = {"registered": 0}
 
@@ -618,10 +615,10 @@ def bench_latency(ctx: dict, p: Progress) -> dict:
         try:
             while not stop.is_set():
                 t0 = time.monotonic()
-                services.register(services.TelegramInput(
+                register(TelegramInput(
                     sender_unit_name="自治区人民政府办公厅", precedence="平急", received_at=received,
                     title=f"关于做好第{k}号背景负载事项的通知", sender_doc_no=f"背景〔2026〕{k}号", body=body_of_bytes(2048),
-                    instruction=INSTRUCTION), actor=clerk, routes=plan)
+                    instruction=INSTRUCTION), actor=clerk)
                 k += 1
                 background["registered"] = k
                 stop.wait(max(0.0, 1 / bg_rate - (time.monotonic() - t0)))
@@ -636,10 +633,10 @@ def bench_latency(ctx: dict, p: Progress) -> dict:
         samples = []
         for k in range(n):
             t0 = timezone.now()
-            t = services.register(services.TelegramInput(
+            t = register(TelegramInput(
                 sender_unit_name="中华全国总工会办公厅", precedence="特提", received_at=received,
                 title=f"关于第{k}号特提来电的紧急通知", sender_doc_no=f"特提测〔2026〕{k}号", body=body_of_bytes(2048),
-                instruction=URGENT_INSTRUCTION), actor=clerk, routes=urgent_plan)
+                instruction=URGENT_INSTRUCTION), actor=clerk)
             samples.append((t.pk, t0))
             p.show(0.5 * (k + 1) / n, "ours")
             time.sleep(interval)

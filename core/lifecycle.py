@@ -47,4 +47,4 @@ class Lifecycle:
 
     def rows(self) -> list[tuple[str, str, list[str]]]:
         """(state, label, [labels it may go to]) for documentation and the architecture test."""
-        return [(s.value, s.label, [self.label(t) for t in sorted(self.allowed(s.value))]) for s in self.states]
+        return [(s.value, s.label, [t.label for t in self.states if t.value in self.allowed(s.value)]) for s in self.states]

@@ -83,7 +83,7 @@ class SecondFactorMiddleware:
         return redirect(target)
 
 
-# The paste panel's text (telegrams.prefill.PasteForm): the parser reads a form feed as a line break and never
+# The paste panel's text (intake.prefill.PasteForm): the parser reads a form feed as a line break and never
 # copies one into a field.
 PAGE_BREAK_FIELDS = {"text"}
 

@@ -8,10 +8,10 @@ from datetime import date
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
+from core.csv_stream import rows_as_csv as csv_stream_rows
 from routing.models import Delivery
-from telegram_office.csv_stream import rows_as_csv as csv_stream_rows
 from telegrams.filters import RegisterFilter
-from telegrams.models import State, Telegram
+from telegrams.models import Telegram, TelegramState
 
 # Rows one export may hold; CSV streams and has no cap. WeasyPrint lays out about 50 table rows a second on
 # this machine's size (2 cores), so 1000 rows is a ~20 s PDF; 5000 would be two minutes, past any
@@ -71,7 +71,7 @@ def describe_filters(f: RegisterFilter) -> str:
     if data.get("sender"):
         parts.append(f"来电单位：{data['sender']}")
     if data.get("state"):
-        parts.append(f"状态：{State(data['state']).label}")
+        parts.append(f"状态：{TelegramState(data['state']).label}")
     if data.get("q"):
         parts.append(f"搜索：{data['q']}")
     return "；".join(parts)

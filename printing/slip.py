@@ -7,6 +7,7 @@ from datetime import datetime
 
 from django.utils import timezone
 
+from annotations.models import Annotation
 from telegrams.models import Telegram
 
 
@@ -48,12 +49,9 @@ def paragraphs(text: str) -> list[str]:
 
 
 def slip_context(telegram: Telegram, *, printed_by, for_pdf: bool) -> dict:
-    # Annotations come from the 批示 app when it is installed; [] until then.
-    from telegrams.views import _annotations
-
     return {
         "t": telegram,
-        "annotations": list(_annotations(telegram)),
+        "annotations": list(Annotation.objects.filter(telegram=telegram).select_related("author__person")),
         "deliveries": delivery_lines(telegram),
         "paragraphs": paragraphs(telegram.body),
         "registered_by": display_name(telegram.registered_by),

@@ -19,7 +19,8 @@ from django.utils import timezone
 
 from audit.services import record
 from directory import roles
-from telegrams.access import role_required, telegram_for
+from directory.access import role_required
+from telegrams.access import telegram_for
 
 from . import exports
 from .slip import display_name, slip_context

@@ -1,7 +1,7 @@
 """Scope for deliveries: unit staff act only on their own unit's deliveries (404 otherwise)."""
 from django.http import Http404
 
-from telegrams.access import unit_id_of
+from directory.access import unit_id_of
 
 from .models import Delivery
 

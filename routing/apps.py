@@ -4,3 +4,9 @@ from django.apps import AppConfig
 class RoutingConfig(AppConfig):
     name = "routing"
     verbose_name = "分送流转"
+
+    def ready(self) -> None:
+        from vault import crypto, registry
+
+        registry.register(registry.SealedField("routing.Delivery", "result_enc",
+                                               lambda d: crypto.aad_for("delivery", d.pk, "result")))

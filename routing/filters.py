@@ -1,17 +1,17 @@
 import django_filters
 from django import forms
 
+from core.filters import BoundedDateFilter
 from directory.models import Unit
-from telegram_office.filters import BoundedDateFilter
 from telegrams.models import Precedence
 
-from .models import DeliveryState, RoutingEvent
+from .models import DeliveryState, RoutingEvent, Subject
 
 
 class HistoryFilter(django_filters.FilterSet):
     unit = django_filters.ModelChoiceFilter(label="单位", field_name="delivery__unit", queryset=Unit.objects.all(),
                                             empty_label="全部单位")
-    state = django_filters.ChoiceFilter(label="状态", field_name="to_state", choices=DeliveryState.choices,
+    state = django_filters.ChoiceFilter(label="分送状态", method="filter_state", choices=DeliveryState.choices,
                                         empty_label="全部状态")
     sender = django_filters.CharFilter(label="来电单位", field_name="telegram__sender_unit_name", lookup_expr="icontains")
     precedence = django_filters.ChoiceFilter(label="等级", field_name="telegram__precedence",
@@ -24,3 +24,7 @@ class HistoryFilter(django_filters.FilterSet):
     class Meta:
         model = RoutingEvent
         fields = ["unit", "state", "sender", "precedence", "date_from", "date_to"]
+
+    def filter_state(self, qs, name, value):
+        # Telegram, order and delivery states share codes ("done"): this filter means the delivery's.
+        return qs.filter(subject=Subject.DELIVERY, to_state=value)

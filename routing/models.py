@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from core.lifecycle import Lifecycle
+from telegrams.models import TelegramState
 from vault import crypto
 
 
@@ -27,6 +29,26 @@ class OrderState(models.TextChoices):
     DONE = "done", "已分送"
 
 
+_D, _O = DeliveryState, OrderState
+# Which state may follow which (routing.actions checks every assignment against these tables).
+DELIVERY_LIFECYCLE = Lifecycle("分送", DeliveryState, {
+    _D.PENDING: {_D.DELIVERED},
+    _D.DELIVERED: {_D.SIGNED, _D.READ},  # 阅知 deliveries are marked 已阅 when signed for
+    _D.SIGNED: {_D.DONE},
+    _D.DONE: set(),
+    _D.READ: set(),
+}, initial={_D.PENDING, _D.DELIVERED})
+ORDER_LIFECYCLE = Lifecycle("分送指令", OrderState, {_O.PENDING: {_O.DONE}, _O.DONE: set()}, initial={_O.PENDING})
+
+
+class Subject(models.TextChoices):
+    """What a RoutingEvent's states belong to: each has its own enum, and several share values such as "done"."""
+
+    TELEGRAM = "telegram", "来电"
+    ORDER = "order", "分送指令"
+    DELIVERY = "delivery", "分送"
+
+
 class RoutingOrder(models.Model):
     """The outbox: written in the same transaction as the registration or 批示 that asks for routing.
 
@@ -35,7 +57,12 @@ class RoutingOrder(models.Model):
     """
 
     telegram = models.ForeignKey("telegrams.Telegram", verbose_name="来电", on_delete=models.PROTECT, related_name="orders")
-    source = models.CharField("来源", max_length=16, choices=[("instruction", "批办"), ("annotation", "批示")])
+    class Source(models.TextChoices):
+        INSTRUCTION = "instruction", "批办"
+        ANNOTATION = "annotation", "批示"
+        RESOLVED = "resolved", "待处理单位补充分送"
+
+    source = models.CharField("来源", max_length=16, choices=Source.choices)
     text = models.TextField("指示原文")
     routes = models.JSONField("分送单位", default=list)  # [{"unit_id": 1, "unit": "…", "role": "handle"}]
     deadline = models.DateField("办结期限", null=True, blank=True)
@@ -112,6 +139,7 @@ class RoutingEvent(models.Model):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="操作人", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    subject = models.CharField("对象", max_length=10, choices=Subject.choices, default=Subject.DELIVERY)
     from_state = models.CharField("原状态", max_length=12, blank=True)
     to_state = models.CharField("新状态", max_length=12)
     note = models.CharField("说明", max_length=300, blank=True)
@@ -120,3 +148,60 @@ class RoutingEvent(models.Model):
         verbose_name = "流转记录"
         verbose_name_plural = "流转记录"
         ordering = ["at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(subject="delivery") | Q(delivery__isnull=False), name="event_delivery_has_delivery"),
+            models.CheckConstraint(condition=~Q(subject="order") | Q(order__isnull=False), name="event_order_has_order"),
+        ]
+
+    def _label(self, state: str) -> str:
+        if not state:
+            return ""
+        enum = {Subject.TELEGRAM: TelegramState, Subject.ORDER: OrderState}.get(self.subject, DeliveryState)
+        try:
+            return enum(state).label
+        except ValueError:
+            return state
+
+    @property
+    def from_label(self) -> str:
+        return self._label(self.from_state)
+
+    @property
+    def to_label(self) -> str:
+        return self._label(self.to_state)
+
+
+class UnknownUnit(models.Model):
+    """A unit a 批办 named that the directory does not know: the telegram is registered and routed to the units
+    it knows; this name waits on the clerk's list (待处理) until the clerk routes it to a unit or sets it aside."""
+
+    telegram = models.ForeignKey("telegrams.Telegram", verbose_name="来电", on_delete=models.PROTECT, related_name="unknown_units")
+    name = models.CharField("批办中的单位名称", max_length=100)
+    role = models.CharField("角色", max_length=8, choices=Role.choices, default=Role.HANDLE)
+    suggestions = models.JSONField("相近单位", default=list, blank=True)
+    deadline = models.DateField("办结期限", null=True, blank=True)
+    created_at = models.DateTimeField("发现时间", auto_now_add=True)
+    resolved_at = models.DateTimeField("处理时间", null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="处理人", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    unit = models.ForeignKey(
+        "directory.Unit", verbose_name="分送给", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    note = models.CharField("处理说明", max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = "待处理单位"
+        verbose_name_plural = "待处理单位"
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["telegram", "name"], condition=Q(resolved_at__isnull=True),
+                                    name="unknown_unit_one_open_per_name"),
+            # Resolved means routed to a unit or set aside with a reason.
+            models.CheckConstraint(condition=Q(resolved_at__isnull=True)
+                                   | Q(unit__isnull=False) | ~Q(note=""), name="unknown_unit_resolution_says_how"),
+        ]
+        indexes = [models.Index(fields=["resolved_at", "created_at"], name="unknown_unit_open_idx")]
+
+    def __str__(self) -> str:
+        return self.name

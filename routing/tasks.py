@@ -1,10 +1,10 @@
-"""Celery tasks: thin wrappers around routing.services."""
+"""Celery tasks: thin wrappers around routing.actions and routing.dispatch."""
 from __future__ import annotations
 
 from celery import shared_task
 from django.db import DatabaseError, InterfaceError, OperationalError
 
-from . import services, stalls
+from . import actions, dispatch, stalls
 
 
 @shared_task(
@@ -15,11 +15,11 @@ from . import services, stalls
 def route_order(self, order_id: int, swept: bool = False) -> int:
     # Broken connections are closed around each task (telegram_office/celery.py), so a connection killed under
     # us (pg_terminate_backend) raises here, the task retries, and the retry gets a fresh connection.
-    return services.route(order_id, swept=swept)
+    return actions.route(order_id, swept=swept)
 
 
 @shared_task(acks_late=True)
 def sweep_orders() -> int:
-    resent = len(services.pending_orders_to_resend())
+    resent = len(dispatch.resend_pending())
     stalls.check()  # orders pending too long: nobody consumes their queue → alarm (cleared when they move)
     return resent

@@ -79,7 +79,11 @@ INSTALLED_APPS = [
     "telegrams",
     "routing",
     "annotations",
+    "notifications",
+    "intake",
     "printing",
+    "auditlog",
+    "desk",
 ]
 
 MIDDLEWARE = [
@@ -120,7 +124,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "directory.context_processors.current_person",
-                "annotations.context_processors.alerts",
+                "notifications.context_processors.alerts",
             ],
         },
     },
@@ -328,6 +332,9 @@ if not CELERY_BROKER_URL.startswith("filesystem://"):
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="telegram-office@localhost")
+# Channels an alert goes through besides the in-app list (dotted paths of classes with `send(message)`; an SMS or
+# IM gateway is one more class). notifications/channels.py.
+NOTIFICATION_CHANNELS = env.list("NOTIFICATION_CHANNELS", default=["notifications.channels.EmailChannel"])
 
 LOGGING = {
     "version": 1,

@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class TelegramsConfig(AppConfig):
     name = "telegrams"
     verbose_name = "收文登记"
+
+    def ready(self) -> None:
+        from vault import crypto, registry
+
+        registry.register(registry.SealedField("telegrams.Telegram", "body_enc",
+                                               lambda t: crypto.aad_for("telegram", t.uid, "body")))
+        registry.register(registry.SealedFiles("telegrams.Scan", "key_id", path=lambda s: s.path, aad=lambda s: s.aad))

@@ -2,9 +2,9 @@ import django_filters
 from django import forms
 from django.db.models import Q
 
-from telegram_office.filters import BoundedDateFilter
+from core.filters import BoundedDateFilter
 
-from .models import Precedence, State, Telegram
+from .models import Precedence, Telegram, TelegramState
 
 
 class RegisterFilter(django_filters.FilterSet):
@@ -12,7 +12,7 @@ class RegisterFilter(django_filters.FilterSet):
                                   widget=forms.TextInput(attrs={"placeholder": "收文号、发电字号或标题"}))
     precedence = django_filters.ChoiceFilter(label="等级", choices=Precedence.choices, empty_label="全部等级")
     sender = django_filters.CharFilter(label="来电单位", field_name="sender_unit_name", lookup_expr="icontains")
-    state = django_filters.ChoiceFilter(label="状态", choices=State.choices, empty_label="全部状态")
+    state = django_filters.ChoiceFilter(label="状态", choices=TelegramState.choices, empty_label="全部状态")
     date_from = BoundedDateFilter(label="收报日期自", field_name="received_at", lookup_expr="date__gte",
                                           widget=forms.DateInput(attrs={"type": "date"}))
     date_to = BoundedDateFilter(label="至", field_name="received_at", lookup_expr="date__lte",

@@ -1,16 +1,16 @@
-"""The clerk's registration and correction forms. Messages are Chinese; validation of business rules
-(numbering, duplicates, routing) happens in services, which raise errors the views put back on the form."""
+"""The header fields a clerk registers and corrects, and scan uploads. The forms only read input (formats,
+required fields, sizes); the rules (a future receipt time, 密电, duplicates, numbering) are the actions', whose
+typed errors the views put back on the form (core.mapping.add_to_form)."""
 from __future__ import annotations
 
 import re
 
 from django import forms
 from django.conf import settings
-from django.utils import timezone
 
 from . import scanfiles
+from .inputs import ScanUpload
 from .models import Precedence
-from .services import ScanUpload
 from .textparse import split_units
 
 # Magic numbers: a scan is judged by its content, never by its name or the browser's claim.
@@ -108,20 +108,6 @@ class HeaderForm(forms.Form):
     signatory = forms.CharField(label="署名", max_length=100, required=False)
     signed_on = forms.DateField(label="成文日期", required=False, widget=forms.DateInput(attrs={"type": "date"}))
 
-    def clean_received_at(self):
-        value = self.cleaned_data["received_at"]
-        if value > timezone.now() + timezone.timedelta(minutes=1):
-            raise forms.ValidationError("收报时间不能晚于当前时间。")
-        if value.year < 1949:
-            raise forms.ValidationError("收报时间不正确。")
-        return value
-
-    def clean_signed_on(self):
-        value = self.cleaned_data["signed_on"]
-        if value and (value.year < 1949 or value > timezone.localdate() + timezone.timedelta(days=1)):
-            raise forms.ValidationError("成文日期不正确。")
-        return value
-
     def clean_title(self):
         value = self.cleaned_data["title"].strip()
         if not value:
@@ -133,23 +119,6 @@ class HeaderForm(forms.Form):
 
     def clean_cc(self):
         return split_names(self.cleaned_data["cc"])
-
-
-class TelegramForm(HeaderForm):
-    receipt_no = forms.CharField(label="收文号", max_length=64, required=False,
-                                 help_text="留空则保存时自动编号；仅在补录纸质已编号来电时填写。")
-    classification = forms.ChoiceField(label="类别", choices=[("明电", "明电"), ("密电", "密电")], initial="明电")
-    body = forms.CharField(label="正文", required=False, max_length=200_000, widget=forms.Textarea(attrs={"rows": 12}))
-    instruction = forms.CharField(label="批办", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}),
-                                  help_text="如“送：自治区总工会。”；留空则送领导批示")
-    proposal = forms.CharField(label="拟办意见", required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
-    scans = ScanField(label="扫描件", required=False, help_text="PDF、JPEG 或 PNG，可多选")
-
-    def clean_classification(self):
-        value = self.cleaned_data["classification"]
-        if value != "明电":
-            raise forms.ValidationError("密电等涉密电报不得在本系统登记，请按密件渠道处理。")
-        return value
 
 
 class CorrectionForm(HeaderForm):

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from core.lifecycle import Lifecycle
 from vault import crypto
 
 
@@ -19,13 +20,27 @@ class Precedence(models.TextChoices):
 PRECEDENCE_RANK = {Precedence.TETI: 0, Precedence.TEJI: 1, Precedence.JIAJI: 2, Precedence.PINGJI: 3}
 
 
-class State(models.TextChoices):
+class TelegramState(models.TextChoices):
     REGISTERED = "registered", "已登记"
     INSTRUCTED = "instructed", "已批办"
     IN_PROGRESS = "in_progress", "办理中"
     DONE = "done", "已办结"
     ARCHIVED = "archived", "已归档"
     VOID = "void", "已作废"
+
+
+_S = TelegramState
+# Which state may follow which; telegrams.actions checks every assignment against this table. A telegram follows
+# its deliveries (已批办 → 办理中 → 已办结, back to 办理中 when a later 批示 routes to new units); 作废 ends
+# everything; a 批办/批示 that only says 存档 files it.
+TELEGRAM_LIFECYCLE = Lifecycle("来电", TelegramState, {
+    _S.REGISTERED: {_S.INSTRUCTED, _S.ARCHIVED, _S.VOID},
+    _S.INSTRUCTED: {_S.IN_PROGRESS, _S.DONE, _S.ARCHIVED, _S.VOID},
+    _S.IN_PROGRESS: {_S.INSTRUCTED, _S.DONE, _S.ARCHIVED, _S.VOID},
+    _S.DONE: {_S.IN_PROGRESS, _S.ARCHIVED, _S.VOID},
+    _S.ARCHIVED: {_S.VOID},
+    _S.VOID: set(),
+}, initial={_S.REGISTERED, _S.INSTRUCTED, _S.ARCHIVED})
 
 
 class ReceiptCounter(models.Model):
@@ -71,8 +86,11 @@ class Telegram(models.Model):
     body_enc = models.TextField("正文（密文）", blank=True, editable=False)
     instruction = models.TextField("批办", blank=True)
     proposal = models.TextField("拟办意见", blank=True)
-    state = models.CharField("状态", max_length=16, choices=State.choices, default=State.REGISTERED)
+    state = models.CharField("状态", max_length=16, choices=TelegramState.choices, default=TelegramState.REGISTERED)
     void_reason = models.CharField("作废原因", max_length=200, blank=True)
+    # The one-time token of the form (or the API's Idempotency-Key) that created the record: the same
+    # submission sent again — a double click, a retry after a lost reply — lands on this record instead of a copy.
+    submission_key = models.CharField("提交标识", max_length=64, unique=True, null=True, blank=True, editable=False)
     registered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="登记人", on_delete=models.PROTECT, related_name="+"
     )
@@ -120,7 +138,7 @@ class Telegram(models.Model):
 
     @property
     def is_void(self) -> bool:
-        return self.state == State.VOID
+        return self.state == TelegramState.VOID
 
     @property
     def is_urgent(self) -> bool:

@@ -6,14 +6,19 @@ from typing import NamedTuple
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.utils import timezone
 
-from .models import ReceiptCounter
+from audit.models import ChainHead
+from core.errors import Duplicate, InvalidInput
+
+from .models import ReceiptCounter, Telegram
 
 RECEIPT_RE = re.compile(r"^(?P<prefix>.*?)[\[［〔](?P<year>\d{4})[\]］〕](?P<seq>\d{1,7})号$")
 
 
-class NumberTaken(Exception):
-    pass
+# A year's numbers a clerk may type for records kept on paper before the system (earlier years): no office
+# receives this many telegrams in a year, and a slip of the finger must not move a counter for ever.
+PAPER_SEQ_MAX = 99_999
 
 
 def year_prefix(year: int) -> str:
@@ -46,10 +51,6 @@ def number(telegram) -> Numbered:
     On PostgreSQL one statement takes the number, writes it into the row, and locks and reads the audit chain's
     head for the entry that follows (audit.services.record_many(head=…)): the counter first, then the head, the
     order every transaction takes them in. Elsewhere `audit_head` is None and the append locks it itself."""
-    from audit.models import ChainHead
-
-    from .models import Telegram
-
     assert transaction.get_connection().in_atomic_block, "number() must run inside the registration transaction"
     year = telegram.receipt_year
     counter = ReceiptCounter._meta.db_table
@@ -84,15 +85,35 @@ def number(telegram) -> Numbered:
     raise RuntimeError(f"telegram {telegram.pk} could not be numbered")  # the row vanished: a caller's bug
 
 
+def check_paper_number(text: str, received_year: int) -> tuple[int, int]:
+    """A typed 收文号 (a number already written on paper) as (year, seq), or InvalidInput saying why not: it must
+    carry the year the telegram was received, and in the current year it may not run ahead of the counter (the
+    system gives this year's numbers; a typed one can only be one it gave or the next)."""
+    parsed = parse_receipt_no(text)
+    if not parsed:
+        raise InvalidInput(f"收文号格式不正确：{text}", field="receipt_no")
+    _, year, seq = parsed
+    if year != received_year:
+        raise InvalidInput(f"收文号的年度 {year} 与收报时间的年度 {received_year} 不一致。", field="receipt_no")
+    if seq < 1 or seq > PAPER_SEQ_MAX:
+        raise InvalidInput(f"收文号序号 {seq} 超出范围（1—{PAPER_SEQ_MAX}）。", field="receipt_no")
+    if year == timezone.localdate().year:
+        last = ReceiptCounter.objects.filter(year=year).values_list("last", flat=True).first() or 0
+        if seq > last + 1:
+            raise InvalidInput(
+                f"本年度收文号已编至第{last}号，不能补录第{seq}号；请清空收文号由系统自动编号。", field="receipt_no")
+    return year, seq
+
+
 def claim(year: int, seq: int) -> str:
     """Keep a number already written on paper; the year's counter moves past it (numbers below stay free)."""
-    from .models import Telegram
-
     assert transaction.get_connection().in_atomic_block
     ReceiptCounter.objects.get_or_create(year=year)
     counter = ReceiptCounter.objects.select_for_update().get(year=year)
+    if year == timezone.localdate().year and seq > counter.last + 1:  # checked again under the counter's lock
+        raise InvalidInput(f"本年度收文号已编至第{counter.last}号，不能补录第{seq}号。", field="receipt_no")
     if Telegram.objects.filter(receipt_year=year, receipt_seq=seq).exists():
-        raise NumberTaken(format_receipt_no(year, seq))
+        raise Duplicate(f"收文号 {format_receipt_no(year, seq)} 已被占用。", field="receipt_no", code="number_taken")
     if seq > counter.last:
         counter.last = seq
         counter.save(update_fields=["last"])

@@ -66,21 +66,58 @@ def _private_filesystem_broker():
 _private_filesystem_broker()
 
 
-@pytest.fixture
-def demo(db):
-    """The demo directory: every unit of the seed plus region units, one user per role."""
+FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def seed_demo_directory() -> None:
+    """Role groups (a transactional test's flush empties what the migration created) and the demo directory."""
     from django.contrib.auth.models import Group
+    from django.test import override_settings
 
     from directory import roles
 
-    # A transactional test's flush also empties the role groups the migration created; put them back.
     for name in roles.ALL_ROLES:
         Group.objects.get_or_create(name=name)
-    call_command("seed_demo", stdout=StringIO())
+    with override_settings(PASSWORD_HASHERS=FAST_HASHERS):  # Argon2 stays the production hasher (tests/security)
+        call_command("seed_demo", stdout=StringIO())
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The demo directory is loaded once per test run, into the test database itself: every test's transaction
+    rolls back to it. Transactional tests (which empty the tables when they end) run after the others, and
+    `demo` loads it again for them."""
+    with django_db_blocker.unblock():
+        seed_demo_directory()
+        _empty_audit_chain()
+
+
+def _empty_audit_chain() -> None:
+    """The audit tests build their own chains from seq 1: the demo set-up's entries are removed (on PostgreSQL
+    with triggers off, as the end-of-test flush does)."""
+    from django.db import connection
+
+    from audit.models import AuditEntry, ChainHead, Checkpoint
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET session_replication_role = replica")
+        for model in (Checkpoint, AuditEntry, ChainHead):
+            cursor.execute(f"DELETE FROM {model._meta.db_table}")
+        if connection.vendor == "postgresql":
+            cursor.execute("SET session_replication_role = origin")
+
+
+@pytest.fixture
+def demo(db):
+    """The demo directory: every unit of the seed plus region units, one user per role."""
     from django.contrib.auth import get_user_model
 
-    User = get_user_model()
-    return {u.username: u for u in User.objects.select_related("person__unit")}
+    users = {u.username: u for u in get_user_model().objects.select_related("person__unit")}
+    if "clerk" not in users:  # emptied by an earlier transactional test's flush
+        seed_demo_directory()
+        users = {u.username: u for u in get_user_model().objects.select_related("person__unit")}
+    return users
 
 
 @pytest.fixture
@@ -140,6 +177,10 @@ class Worker:
         self.proc: subprocess.Popen | None = None
         self.log = ROOT / "var" / f"test-worker-{os.getpid()}.log"  # one per test run
 
+    @property
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
     def start(self):
         env = {**os.environ, "DATABASE_URL": db_url_for_subprocess(), "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
                "ROUTING_SWEEP_GRACE": str(settings.ROUTING_SWEEP_GRACE)}
@@ -153,17 +194,25 @@ class Worker:
         return self
 
     def kill(self, sig=signal.SIGKILL):
-        if self.proc and self.proc.poll() is None:
-            os.killpg(self.proc.pid, sig)
-            self.proc.wait(30)
+        if self.proc is None:
+            return
+        try:
+            os.killpg(self.proc.pid, sig)  # the pool's children too, even when the main process is gone
+        except ProcessLookupError:
+            pass
+        self.proc.wait(30)
 
     def stop(self):
+        """A warm shutdown when it is quick, else SIGKILL: signalling the whole group at once can leave billiard's
+        pool waiting for a lock a terminated child held (a 20 s hang per test), and unacknowledged messages go
+        back to the queue either way (acks_late)."""
         if self.proc and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
+            self.proc.send_signal(signal.SIGTERM)
             try:
-                self.proc.wait(20)
+                self.proc.wait(2)
             except subprocess.TimeoutExpired:
-                self.kill()
+                pass
+            self.kill()
         if getattr(self, "_log_file", None):
             self._log_file.close()
 
@@ -179,12 +228,22 @@ def purge_broker():
             pass
 
 
-@pytest.fixture
-def celery_worker_process(transactional_db):
-    purge_broker()
-    worker = Worker().start()
+@pytest.fixture(scope="session")
+def _session_worker():
+    """One worker process for the run: started by the first test that needs it, kept across tests (it holds no
+    state a test could see: the database is emptied between transactional tests, the queues purged)."""
+    worker = Worker()
     yield worker
     worker.stop()
+
+
+@pytest.fixture
+def celery_worker_process(transactional_db, _session_worker):
+    purge_broker()
+    if not _session_worker.alive:  # first use, or a test stopped or killed it
+        _session_worker.start()
+    yield _session_worker
+    purge_broker()
 
 
 def wait_for(predicate, timeout: float = 30.0, interval: float = 0.2):
@@ -200,14 +259,25 @@ def wait_for(predicate, timeout: float = 30.0, interval: float = 0.2):
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # Argon2 stays the production hasher (tests/security checks it); demo users need no slow hashes here.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.PASSWORD_HASHERS = FAST_HASHERS
 
 
 @pytest.fixture(autouse=True)
 def _forget_routed_orders():
-    # routing.services remembers the orders this process routed; rolled-back tests give their ids out again.
-    from routing import services
+    # routing.actions remembers the orders this process routed; rolled-back tests give their ids out again.
+    from routing import actions
 
-    services._routed_here.clear()
+    actions._routed_here.clear()
     yield
-    services._routed_here.clear()
+    actions._routed_here.clear()
+
+
+@pytest.fixture
+def after_commit(django_capture_on_commit_callbacks):
+    """Run what actions announce after commit (alerts, e-mail, dispatch) inside a test whose transaction never
+    commits: `with after_commit(): action(...)`."""
+
+    def run():
+        return django_capture_on_commit_callbacks(execute=True)
+
+    return run

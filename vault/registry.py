@@ -1,6 +1,7 @@
 """Every kind of value the project keeps encrypted, in one place.
 
-`rotate_keys` and the tests iterate these lists, so a new encrypted column or file belongs here. Each entry
+`rotate_keys` and the tests iterate these lists; the app that owns a new encrypted column or file registers it
+here from its AppConfig.ready. Each entry
 knows how to rebuild the associated data of a row; it must match what the owning model uses when it seals
 (tests/vault/test_registry.py checks both, and that every `*_enc` column in the project is listed).
 """
@@ -12,8 +13,6 @@ from pathlib import Path
 
 from django.apps import apps
 from django.db import models
-
-from . import crypto
 
 
 @dataclass(frozen=True)
@@ -57,26 +56,20 @@ class SealedFiles(_Sealed):
         return f"{self.label} #{obj.pk}（{obj.uid}）文件 {self.path(obj)}"
 
 
-def _has_field(label: str, field: str) -> bool:
-    try:
-        model = apps.get_model(label)
-    except LookupError:  # the app is not installed, or the model does not exist (yet)
-        return False
-    return any(f.name == field for f in model._meta.get_fields())
+_fields: list[SealedField] = []
+_files: list[SealedFiles] = []
+
+
+def register(kind: SealedField | SealedFiles) -> None:
+    """Each app lists its own encrypted values in its AppConfig.ready (vault imports no app of this project)."""
+    target = _files if isinstance(kind, SealedFiles) else _fields
+    if all(k.name != kind.name for k in target):
+        target.append(kind)
 
 
 def sealed_fields() -> list[SealedField]:
-    kinds = [
-        SealedField("telegrams.Telegram", "body_enc", lambda t: crypto.aad_for("telegram", t.uid, "body")),
-        SealedField("routing.Delivery", "result_enc", lambda d: crypto.aad_for("delivery", d.pk, "result")),
-    ]
-    # 批示 text: listed as soon as the annotations app has its model, so this file works before and after.
-    if _has_field("annotations.Annotation", "text_enc"):
-        kinds.append(
-            SealedField("annotations.Annotation", "text_enc", lambda a: crypto.aad_for("annotation", a.uid, "text"))
-        )
-    return kinds
+    return list(_fields)
 
 
 def sealed_files() -> list[SealedFiles]:
-    return [SealedFiles("telegrams.Scan", "key_id", path=lambda s: s.path, aad=lambda s: s.aad)]
+    return list(_files)

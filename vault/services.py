@@ -215,8 +215,6 @@ def _rotate_files(kind: registry.SealedFiles, ring: crypto.KeyRing, size: int, r
 def scan_orphans() -> list[Path]:
     """Files under SCAN_ROOT with no Scan row (a registration rolled back after writing its file) and
     temporary files left by an interrupted write, older than ORPHAN_MIN_AGE."""
-    from telegrams.models import Scan
-
     root = Path(settings.SCAN_ROOT)
     if not root.is_dir():
         return []
@@ -227,8 +225,9 @@ def scan_orphans() -> list[Path]:
     names = sorted(bins)
     for i in range(0, len(names), BATCH_SIZE):
         chunk = names[i:i + BATCH_SIZE]
-        known = {str(u) for u in Scan.objects.filter(uid__in=[n for n in chunk if _is_uuid(n)])
-                 .values_list("uid", flat=True)}
+        uids = [n for n in chunk if _is_uuid(n)]
+        known = {str(u) for files in registry.sealed_files()
+                 for u in files.model.objects.filter(uid__in=uids).values_list("uid", flat=True)}
         orphans += [bins[n] for n in chunk if n not in known]
     return sorted(orphans)
 

@@ -8,7 +8,8 @@ from itertools import count
 from django.urls import reverse
 from django.utils import timezone
 
-from telegrams import services
+from intake import actions
+from telegrams.inputs import TelegramInput
 from telegrams.models import Telegram
 
 _numbers = count(1)
@@ -17,17 +18,14 @@ _numbers = count(1)
 def register(clerk, *, precedence: str = "平急", hours_ago: float = 1, instruction: str = "", proposal: str = "",
              title: str | None = None) -> Telegram:
     """A telegram as the clerk registers it; with an `instruction` (批办) it is routed at once, like the form."""
-    from routing.services import plan_for
-
     n = next(_numbers)
     received = timezone.now().replace(second=0, microsecond=0) - timedelta(hours=hours_ago)
-    data = services.TelegramInput(
+    data = TelegramInput(
         sender_unit_name="中华全国总工会办公厅", precedence=precedence, received_at=received,
         title=title or f"关于第{n}项工作的通知", sender_doc_no=f"工发电〔2026〕{n}号",
         body="各省、自治区、直辖市总工会：请认真贯彻落实。", instruction=instruction, proposal=proposal,
     )
-    plan = plan_for(instruction, received_on=timezone.localdate(received)) if instruction else None
-    return services.register(data, actor=clerk, routes=plan)
+    return actions.register(data, actor=clerk)
 
 
 def write(client, telegram, text: str, **extra):

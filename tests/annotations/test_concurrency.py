@@ -6,8 +6,9 @@ import threading
 import pytest
 from django.db import connection, connections
 
-from annotations import services
+from annotations import actions
 from annotations.models import Annotation
+from core.errors import ActionError
 
 from .helpers import register
 
@@ -18,15 +19,15 @@ def test_simultaneous_corrections_never_fork_the_version_chain(clerk, leader):
     if connection.vendor != "postgresql":
         pytest.skip("row locks are only meaningful on PostgreSQL (SQLite serializes all writers)")
     t = register(clerk)
-    first = services.annotate(t, "同意。", leader)
+    first = actions.annotate(t, "同意。", leader)
     barrier = threading.Barrier(8)
     saved, refused, errors = [], [], []
 
     def correct(n: int) -> None:
         try:
             barrier.wait()
-            saved.append(services.correct(first, f"同意，第{n}稿。", leader, "补充"))
-        except services.AnnotationError as exc:
+            saved.append(actions.correct(first, f"同意，第{n}稿。", leader, "补充"))
+        except ActionError as exc:
             refused.append(exc.message)
         except BaseException as exc:  # collected and asserted below
             errors.append(exc)

@@ -4,11 +4,12 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from annotations import services
+from annotations import actions, drafts
 from annotations.models import Annotation, AppendOnlyError, ReadRequest
 from audit.models import AuditEntry
+from core.errors import ActionError, Forbidden
 from routing.models import RoutingOrder
-from telegrams.models import State
+from telegrams.models import TelegramState
 from tests.conftest import client_for
 
 from .helpers import fingerprint, register, write, write_and_confirm
@@ -64,7 +65,7 @@ def test_leader_writes_a_routing_annotation_and_confirms_the_units(clerk, leader
     assert order.source == "annotation" and order.created_by == leader and order.urgent
     assert [(r["unit"], r["role"]) for r in order.routes] == [("自治区财政厅", "lead"), ("自治区民政厅", "assist")]
     t.refresh_from_db()
-    assert t.state == State.INSTRUCTED
+    assert t.state == TelegramState.INSTRUCTED
     actions = list(AuditEntry.objects.order_by("seq").values_list("action", flat=True))
     assert actions[-2:] == ["annotation.write", "routing.order"]  # one transaction: the 批示, then its order
     page = c.get(reverse("telegrams:detail", args=[t.pk])).content.decode()
@@ -92,11 +93,11 @@ def test_an_unknown_unit_is_named_with_suggestions_and_nothing_is_saved(clerk, l
     assert 'value="confirm"' not in html  # no 确认 until every unit resolves
     # Even a hand-made confirmation of exactly that parse is refused, by the view and by the service.
     forced = write(c, t, "请财正厅牵头办理。", action="confirm",
-                   fingerprint=services.prepare(t, "请财正厅牵头办理。", actor=leader).fingerprint)
+                   fingerprint=drafts.prepare(t, "请财正厅牵头办理。", actor=leader).fingerprint)
     assert forced.status_code == 200 and "未找到单位：财正厅" in forced.content.decode()
     assert not Annotation.objects.exists() and not RoutingOrder.objects.exists()
-    with pytest.raises(services.AnnotationError, match="未找到单位：财正厅"):
-        services.annotate(t, "请财正厅牵头办理。", leader)
+    with pytest.raises(ActionError, match="未找到单位：财正厅"):
+        actions.annotate(t, "请财正厅牵头办理。", leader)
     assert not AuditEntry.objects.filter(action__startswith="annotation.").exists()
 
 
@@ -197,16 +198,16 @@ def test_an_unknown_leader_name_is_refused(clerk, leader):
     html = write(c, t, "请王明同志阅示。").content.decode()
     assert "未找到领导：王明" in html and 'value="confirm"' not in html
     forced = write(c, t, "请王明同志阅示。", action="confirm",
-                   fingerprint=services.prepare(t, "请王明同志阅示。", actor=leader).fingerprint)
+                   fingerprint=drafts.prepare(t, "请王明同志阅示。", actor=leader).fingerprint)
     assert "未找到领导：王明" in forced.content.decode()
-    with pytest.raises(services.AnnotationError, match="未找到领导：王明"):
-        services.annotate(t, "请王明同志阅示。", leader)
+    with pytest.raises(ActionError, match="未找到领导：王明"):
+        actions.annotate(t, "请王明同志阅示。", leader)
     assert not Annotation.objects.exists() and not ReadRequest.objects.exists()
 
 
 def test_clerks_and_unit_staff_cannot_write_annotations(clerk, staff_cz, leader):
     t = register(clerk, instruction="请财政厅办理。")
-    from routing.services import route
+    from routing.actions import route
 
     route(RoutingOrder.objects.get().pk)  # delivered to 财政厅, so its staff may open the telegram
     write(client_for(leader), t, "同意。")
@@ -224,18 +225,14 @@ def test_clerks_and_unit_staff_cannot_write_annotations(clerk, staff_cz, leader)
 
 
 def test_the_service_itself_refuses_non_leaders(clerk):
-    from django.core.exceptions import PermissionDenied
-
-    from annotations.services import annotate
-
     t = register(clerk)
-    with pytest.raises(PermissionDenied):
-        annotate(t, "同意。", clerk)
+    with pytest.raises(Forbidden):
+        actions.annotate(t, "同意。", clerk)
     assert not Annotation.objects.exists()
 
 
 def test_a_void_telegram_takes_no_annotation(clerk, leader):
-    from telegrams.services import void
+    from telegrams.actions import void
 
     t = register(clerk)
     void(t, actor=clerk, reason="重复登记")
@@ -251,5 +248,5 @@ def test_a_filing_annotation_archives_the_telegram(clerk, leader):
     assert "归档" in write(c, t, "存档。").content.decode()
     write_and_confirm(c, t, "存档。")
     t.refresh_from_db()
-    assert t.state == State.ARCHIVED and Annotation.objects.get().text == "存档。"
+    assert t.state == TelegramState.ARCHIVED and Annotation.objects.get().text == "存档。"
     assert inbox_rows(c) == []

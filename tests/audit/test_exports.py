@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from audit.chain import canonical_json
 from audit.models import AuditEntry
-from routing import services as routing
+from routing import actions as routing
 from routing.models import RoutingOrder
 from telegrams.models import Telegram
 from tests.conftest import client_for

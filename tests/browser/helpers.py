@@ -41,7 +41,7 @@ def tiny_png(width: int = 48, height: int = 24) -> bytes:
 
 def fill_registration(page, data: dict, scans: list[dict] | None = None) -> None:
     """Fill the 登记来电 form the way a clerk does: find each field by its Chinese label."""
-    from telegrams.forms import TelegramForm
+    from intake.forms import TelegramForm
 
     for name, value in data.items():
         field = TelegramForm.base_fields[name]

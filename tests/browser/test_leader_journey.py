@@ -55,7 +55,7 @@ def test_leader_routes_the_teti_telegram_by_a_pishi_and_caizheng_and_the_audit_l
     shots(leader, "confirm-units")
     with leader.expect_navigation():
         leader.get_by_role("button", name="确认并提交").click()
-    assert "批示已保存，已分送：自治区财政厅（牵头）、自治区民政厅（配合）。" in leader.locator(".messages").inner_text()
+    assert "批示已保存，正在分送：自治区财政厅（牵头）、自治区民政厅（配合）。" in leader.locator(".messages").inner_text()
     annotations = leader.locator("#annotations")
     assert INSTRUCTION in annotations.inner_text() and "李领导" in annotations.inner_text()
     shots(leader, "telegram-with-pishi")

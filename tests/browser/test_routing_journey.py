@@ -79,11 +79,11 @@ def test_batban_routes_the_seed_to_zonggonghui_who_signs_and_finishes_and_admin_
     rows = admin.locator("#history tbody tr", has_text=receipt_no)
     steps = [(r.locator("td").nth(4).inner_text(), r.locator("td").nth(5).inner_text(), r.locator("td").nth(6).inner_text())
              for r in rows.all()]
-    for step in [("自治区总工会", "待送达 → 待签收", "系统"),
-                 ("自治区总工会", "待签收 → 办理中", "张承办"),
-                 ("自治区总工会", "办理中 → 已办结", "张承办")]:
+    for step in [("自治区总工会", "分送 待送达 → 待签收", "系统"),
+                 ("自治区总工会", "分送 待签收 → 办理中", "张承办"),
+                 ("自治区总工会", "分送 办理中 → 已办结", "张承办")]:
         assert step in steps, steps
-    assert ("—", "— → 待分送", "王机要") in steps  # the clerk's 批办 wrote the order
+    assert ("—", "分送指令 — → 待分送", "王机要") in steps  # the clerk's 批办 wrote the order
     shots(admin, "routing-history")
 
     # …and the telegram page shows the same timeline.

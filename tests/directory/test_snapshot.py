@@ -6,7 +6,7 @@ from django.db import transaction
 
 from directory import snapshot
 from directory.models import Unit
-from routing.services import plan_for
+from routing.planning import plan_for
 
 
 @pytest.mark.django_db
@@ -52,9 +52,10 @@ def test_a_short_name_finds_the_sender_unit(demo, clerk):
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
-    from telegrams import services
+    from telegrams.actions import register
+    from telegrams.inputs import TelegramInput
 
-    t = services.register(services.TelegramInput(
+    t = register(TelegramInput(
         sender_unit_name="财政厅", precedence="平急", title="简称来电",
         received_at=datetime(2020, 5, 1, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai")),
     ), actor=clerk)

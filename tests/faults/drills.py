@@ -19,9 +19,11 @@ from django.db import connection
 from django.db.models import Count
 
 from audit.models import AuditEntry
-from routing import services as routing
+from intake import actions as intake
+from routing import dispatch
 from routing.models import Delivery, DeliveryState, OrderState, RoutingEvent, RoutingOrder
-from telegrams import services
+from routing.planning import plan_for
+from telegrams.inputs import TelegramInput
 from telegrams.models import ReceiptCounter, Telegram
 from tests.conftest import ROOT
 
@@ -39,21 +41,22 @@ ENSURE_SERVICES = ROOT.parent / "shared" / "ci" / "ensure-services"
 
 
 def plan():
-    p = routing.plan_for(INSTRUCTION, received_on=RECEIVED_AT.date())
+    p = plan_for(INSTRUCTION, received_on=RECEIVED_AT.date())
     assert p.ok and {r["unit"]: r["role"] for r in p.routes} == UNITS, p
     return p
 
 
-def telegram_input(n: int, *, precedence: str = "平急") -> services.TelegramInput:
-    return services.TelegramInput(
+def telegram_input(n: int, *, precedence: str = "平急") -> TelegramInput:
+    return TelegramInput(
         sender_unit_name="自治区人民政府办公厅", precedence=precedence, received_at=RECEIVED_AT,
         title=f"关于做好第{n}号演练事项的通知", sending_unit="自治区人民政府办公厅",
         sender_doc_no=f"宁政办发〔2025〕{n}号", body=f"演练正文第{n}号：请按要求办理。" * 20, instruction=INSTRUCTION,
     )
 
 
-def register_batch(numbers, actor, routes) -> list[Telegram]:
-    return [services.register(telegram_input(n), actor=actor, routes=routes) for n in numbers]
+def register_batch(numbers, actor, routes=None) -> list[Telegram]:
+    """`routes`: the plan the drill checked (plan()); registration resolves the same 批办 itself."""
+    return [intake.register(telegram_input(n), actor=actor) for n in numbers]
 
 
 def pending_orders() -> int:
@@ -70,7 +73,7 @@ def sweep_until_routed(timeout: float = 90.0, every: float = 2.0) -> int:
     deadline = time.monotonic() + timeout
     sweeps = 0
     while pending_orders() and time.monotonic() < deadline:
-        if routing.pending_orders_to_resend(limit=1000):
+        if dispatch.resend_pending(limit=1000):
             sweeps += 1
         stop = min(deadline, time.monotonic() + every)
         while pending_orders() and time.monotonic() < stop:

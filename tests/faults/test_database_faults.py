@@ -11,8 +11,9 @@ import pytest
 from django.db import DatabaseError, close_old_connections, connection
 
 from audit.models import AuditEntry
+from core.errors import Duplicate
+from intake import actions as intake
 from routing.models import RoutingOrder
-from telegrams import services
 from telegrams.models import Telegram
 from tests.conftest import wait_for
 
@@ -44,10 +45,10 @@ class Clerk(threading.Thread):
             for n in self.numbers:
                 for attempt in range(20):
                     try:
-                        services.register(drills.telegram_input(n), actor=self.actor, routes=self.routes)
+                        intake.register(drills.telegram_input(n), actor=self.actor)
                         break
-                    except services.RegistrationError as exc:
-                        if attempt and "重复收文" in exc.message:
+                    except Duplicate:
+                        if attempt:
                             self.found_on_retry += 1
                             break
                         raise

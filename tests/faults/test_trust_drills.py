@@ -16,8 +16,9 @@ from django.core.management import call_command
 from django.db import connection
 
 from audit.models import AuditEntry, ChainHead
+from intake import actions as intake
 from routing.models import RoutingOrder
-from telegrams import services
+from telegrams.inputs import ScanUpload
 from telegrams.models import ReceiptCounter, Scan, Telegram
 from tests.conftest import wait_for
 from vault import services as vault
@@ -145,16 +146,15 @@ def test_a_scan_write_failing_half_way_leaves_nothing_half_written(clerk, settin
     left on disk (the first scan's ciphertext, a half temp file) is only ciphertext no row points to, which
     `rotate_keys --remove-orphans` reports and removes. The clerk's next save registers it with number 1."""
     settings.SCAN_ROOT = tmp_path / "scans"
-    routes = drills.plan()
     data = drills.telegram_input(1)
-    data.scans = [services.ScanUpload(filename=f"第{i}页.png", content_type="image/png", content=b"\x89PNG" + bytes(4000))
+    data.scans = [ScanUpload(filename=f"第{i}页.png", content_type="image/png", content=b"\x89PNG" + bytes(4000))
                   for i in (1, 2)]
     head_before = ChainHead.objects.get().seq
     failing = _FailingWrite(Path.write_bytes, exc, half=half)
     with monkeypatch.context() as m:
         m.setattr(Path, "write_bytes", lambda path, data: failing(path, data))
         with pytest.raises(OSError):
-            services.register(data, actor=clerk, routes=routes)
+            intake.register(data, actor=clerk)
     assert failing.injected == 1
     written = sorted(p.name for p in settings.SCAN_ROOT.iterdir())
     rows = {"telegrams": Telegram.objects.count(), "scans": Scan.objects.count(), "orders": RoutingOrder.objects.count(),
@@ -166,7 +166,7 @@ def test_a_scan_write_failing_half_way_leaves_nothing_half_written(clerk, settin
     assert sorted(p.name for p in orphans) == written  # everything on disk is an orphan: nothing points to it
     assert all(p.name.endswith((".bin", ".tmp")) for p in orphans)
 
-    telegram = services.register(data, actor=clerk, routes=routes)
+    telegram = intake.register(data, actor=clerk)
     assert telegram.receipt_no.endswith("[2025]1号")
     assert [s.read() for s in telegram.scans.order_by("id")] == [s.content for s in data.scans]
     out = io.StringIO()

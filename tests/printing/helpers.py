@@ -32,11 +32,9 @@ def register_seed(clerk_client, **overrides):
 
 def route_now(telegram) -> None:
     """Run the routing task in-process (the on_commit send never fires inside a test transaction)."""
-    from routing.models import RoutingOrder
-    from routing.services import route
+    from tests.factories import route_pending
 
-    for order in RoutingOrder.objects.filter(telegram=telegram):
-        route(order.pk)
+    route_pending(telegram)
 
 
 def pdf_text(content: bytes) -> str:

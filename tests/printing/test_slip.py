@@ -22,7 +22,7 @@ RESULT = "已传达至各级工会，5月6日组织专题学习，月底前报�
 
 def _handled_seed(clerk_client, staff_zgh):
     """The seed registered, routed to 自治区总工会 by its 批办, signed and reported done by the unit."""
-    from routing.services import complete, sign
+    from routing.actions import complete, sign
 
     telegram = register_seed(clerk_client)
     route_now(telegram)
@@ -124,11 +124,10 @@ def test_the_telegram_page_offers_the_print_buttons(clerk_client):
 
 
 def test_leaders_instructions_are_printed_with_name_and_time(clerk_client, leader):
-    services = pytest.importorskip("annotations.services")
-    if not hasattr(services, "annotate"):
-        pytest.skip("the 批示 service is not there yet")
+    from annotations.actions import annotate
+
     telegram = register_seed(clerk_client)
-    annotation = services.annotate(telegram, "请认真组织学习，抓好贯彻落实。", leader)
+    annotation = annotate(telegram, "请认真组织学习，抓好贯彻落实。", leader)
 
     page = clerk_client.get(reverse("printing:slip", args=[telegram.pk])).content.decode()
     box = page[page.index('id="slip-annotations"'):page.index('id="slip-instruction"')]
@@ -140,10 +139,10 @@ def test_leaders_instructions_are_printed_with_name_and_time(clerk_client, leade
 
 
 def test_a_void_telegram_prints_with_the_void_notice(clerk_client, clerk):
-    from telegrams import services
+    from telegrams.actions import void
 
     telegram = register_seed(clerk_client)
-    services.void(telegram, actor=clerk, reason="重复登记")
+    void(telegram, actor=clerk, reason="重复登记")
     page = clerk_client.get(reverse("printing:slip", args=[telegram.pk])).content.decode()
     assert "本件已作废：重复登记" in page
 

@@ -16,10 +16,11 @@ from django.utils import timezone
 
 from alarms.models import Alarm, Kind
 from core import events
-from routing import services as routing
+from intake import actions as intake
+from routing import actions as routing
 from routing import stalls
 from routing.models import Delivery, OrderState, RoutingOrder
-from telegrams import services
+from telegrams.inputs import TelegramInput
 from telegrams.models import Telegram
 from tests.conftest import ROOT, client_for, db_url_for_subprocess, purge_broker, wait_for
 
@@ -27,13 +28,11 @@ INSTRUCTION = "送：自治区总工会。"
 
 
 def register(n: int, precedence: str, actor) -> Telegram:
-    received = timezone.now() - timedelta(hours=1)
-    plan = routing.plan_for(INSTRUCTION, received_on=received.date())
-    return services.register(services.TelegramInput(
-        sender_unit_name="中华全国总工会", precedence=precedence, received_at=received,
+    return intake.register(TelegramInput(
+        sender_unit_name="中华全国总工会", precedence=precedence, received_at=timezone.now() - timedelta(hours=1),
         title=f"关于第{n}号事项的通知", sending_unit="中华全国总工会", sender_doc_no=f"工发电〔2026〕{n}号",
         body="正文。", instruction=INSTRUCTION,
-    ), actor=actor, routes=plan)
+    ), actor=actor)
 
 
 class PlainWorker:

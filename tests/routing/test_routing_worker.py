@@ -5,17 +5,17 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
-from routing import services
+from routing import actions, dispatch
 from routing.models import Delivery, DeliveryState, OrderState, RoutingOrder
-from telegrams.models import State, Telegram
+from telegrams.models import Telegram, TelegramState
+from tests import factories
 from tests.conftest import client_for, wait_for
-from tests.telegrams.helpers import SEED_FORM, form
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 
-def test_seed_telegram_reaches_zonggonghui_within_seconds(celery_worker_process, clerk_client, staff_zgh):
-    clerk_client.post(reverse("telegrams:create"), SEED_FORM)
+def test_seed_telegram_reaches_zonggonghui_within_seconds(celery_worker_process, clerk, staff_zgh):
+    factories.register(clerk)
     t = Telegram.objects.get()
     delivery = wait_for(lambda: Delivery.objects.filter(telegram=t).first(), timeout=30)
     assert delivery is not None, celery_worker_process.log.read_text()[-3000:]
@@ -27,39 +27,39 @@ def test_seed_telegram_reaches_zonggonghui_within_seconds(celery_worker_process,
     assert t.receipt_no in inbox
 
 
-def test_orders_lost_by_the_broker_are_resent_by_the_sweeper(celery_worker_process, clerk_client, settings):
+def test_orders_lost_by_the_broker_are_resent_by_the_sweeper(celery_worker_process, clerk, settings):
     """Empty the broker with orders queued: the sweeper (the beat task's job) re-sends them."""
     celery_worker_process.stop()
     for n in range(5):
-        clerk_client.post(reverse("telegrams:create"), form(sender_doc_no=f"工发电〔2020〕{n + 10}号"))
+        factories.register(clerk, sender_doc_no=f"工发电〔2020〕{n + 10}号")
     from tests.conftest import purge_broker
 
     purge_broker()  # FLUSHDB-equivalent for our queues: every message is gone
     celery_worker_process.start()
     settings.ROUTING_SWEEP_GRACE = 0
-    resent = services.pending_orders_to_resend()
+    resent = dispatch.resend_pending()
     assert len(resent) == 5
     assert wait_for(lambda: Delivery.objects.count() == 5, timeout=30)
     assert not RoutingOrder.objects.filter(state=OrderState.PENDING).exists()
 
 
-def test_read_only_routing_and_telegram_state_follow_deliveries(celery_worker_process, clerk_client, staff_zgh, staff_cz):
-    clerk_client.post(reverse("telegrams:create"), form(instruction="请财政厅牵头，自治区总工会配合办理。"))
+def test_read_only_routing_and_telegram_state_follow_deliveries(celery_worker_process, clerk, staff_zgh, staff_cz):
+    factories.register(clerk, instruction="请财政厅牵头，自治区总工会配合办理。")
     t = Telegram.objects.get()
     assert wait_for(lambda: Delivery.objects.filter(telegram=t).count() == 2, timeout=30)
     t.refresh_from_db()
-    assert t.state == State.INSTRUCTED
+    assert t.state == TelegramState.INSTRUCTED
     lead = Delivery.objects.get(telegram=t, role="lead")
     assist = Delivery.objects.get(telegram=t, role="assist")
-    services.sign(lead, actor=staff_cz)
+    actions.sign(lead, actor=staff_cz)
     t.refresh_from_db()
-    assert t.state == State.IN_PROGRESS
-    services.complete(lead, actor=staff_cz, result="已牵头办理")
+    assert t.state == TelegramState.IN_PROGRESS
+    actions.complete(lead, actor=staff_cz, result="已牵头办理")
     t.refresh_from_db()
-    assert t.state == State.IN_PROGRESS  # the assisting unit is not done yet
-    services.sign(assist, actor=staff_zgh)
-    services.complete(assist, actor=staff_zgh, result="")
+    assert t.state == TelegramState.IN_PROGRESS  # the assisting unit is not done yet
+    actions.sign(assist, actor=staff_zgh)
+    actions.complete(assist, actor=staff_zgh, result="")
     t.refresh_from_db()
-    assert t.state == State.DONE
+    assert t.state == TelegramState.DONE
     if connection.vendor == "postgresql":
         assert Delivery.objects.get(pk=lead.pk).result == "已牵头办理"

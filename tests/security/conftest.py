@@ -6,6 +6,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from notifications.models import Alert
+from routing.models import UnknownUnit
 from tests.conftest import client_for
 from tests.telegrams.helpers import SEED_FORM
 
@@ -18,8 +20,8 @@ PNG_1PX = (
 @pytest.fixture
 def world(demo, clerk, leader, admin_user, staff_zgh, staff_cz):
     """One telegram delivered to unit A (自治区总工会) with its delivery, a scan and a 批示."""
-    from annotations.services import annotate
-    from routing import services as routing
+    from annotations.actions import annotate
+    from routing import actions as routing
     from routing.models import Delivery, RoutingOrder
     from telegrams.models import Telegram
 
@@ -31,8 +33,12 @@ def world(demo, clerk, leader, admin_user, staff_zgh, staff_cz):
     delivery = Delivery.objects.get(telegram=telegram)
     assert delivery.unit.name == "自治区总工会"
     annotation = annotate(telegram, "同意。", leader)
+    # A name its 批办 might have had that the directory lacks, and an alert (another person's, for the leader).
+    unknown = UnknownUnit.objects.create(telegram=telegram, name="自治区水利厅")
+    alert = Alert.objects.create(user=leader, telegram=telegram, kind="urgent", text="特提来电")
     return {
         "telegram": telegram, "delivery": delivery, "scan": telegram.scans.get(), "annotation": annotation,
+        "unknown": unknown, "alert": alert,
         "users": {"clerk": clerk, "leader": leader, "admin": admin_user, "staff_a": staff_zgh, "staff_b": staff_cz},
     }
 

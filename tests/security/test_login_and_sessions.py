@@ -168,7 +168,7 @@ def test_a_session_ends_12_hours_after_login_however_active(demo, client):
 
 def production_settings(keys: list[str]) -> dict:
     """Values of `keys` as the project computes them with DEBUG off (a subprocess with production env)."""
-    from telegram_office.embedded import fresh_secrets
+    from core.secrets import fresh_secrets
 
     env = {**os.environ, **fresh_secrets(), "DJANGO_DEBUG": "0", "DJANGO_ALLOWED_HOSTS": "example.org"}
     script = ("import json; from django.conf import settings;"

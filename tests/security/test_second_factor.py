@@ -94,7 +94,7 @@ def test_with_an_authenticator_the_password_alone_opens_nothing(demo):
     for url in (reverse("annotations:inbox"), reverse("telegrams:register"), "/admin/"):
         r = client.get(url)
         assert r.status_code == 302 and r["Location"].startswith(reverse("otp_verify")), url
-    assert client.post(reverse("annotations:alerts_read")).status_code == 302  # POSTs bounce too, nothing done
+    assert client.post(reverse("notifications:read_all")).status_code == 302  # POSTs bounce too, nothing done
 
     # The code of the step enrolment used is spent (replay); the next step's code is accepted.
     spent = client.post(reverse("otp_verify"), {"token": totp(secret, at)})

@@ -186,16 +186,16 @@ def test_a_bare_telegram_marks_the_receipt_fields_it_could_not_find(clerk_client
 
 def test_warnings_before_saving_a_classified_telegram_or_unknown_units(clerk_client):
     mideng = paste(clerk_client, (SAMPLES / "s10_yearless_mideng.txt").read_text(encoding="utf-8")).content.decode()
-    assert "识别为密电：密电等涉密电报不得在本系统登记" in mideng
+    assert "密电等涉密电报不得在本系统登记" in mideng
 
     response = paste(clerk_client, (SAMPLES / "s01_guoban_teji.txt").read_text(encoding="utf-8"))
     html = response.content.decode()
-    assert "未找到单位：自治区水利厅" in html
-    # Saving it as it stands is refused by the same check, and nothing is written.
+    assert "未找到单位：自治区水利厅" in html and "列入“待处理单位”" in html
+    # Saving it as it stands registers it (a received telegram is always registered); the name waits for the clerk.
     values = filled_values(response)
-    refused = clerk_client.post(reverse(CREATE), {k: v for k, v in values.items() if v is not None})
-    assert refused.status_code == 200 and "未找到单位：自治区水利厅" in refused.content.decode()
-    assert not Telegram.objects.exists()
+    saved = clerk_client.post(reverse(CREATE), {k: v for k, v in values.items() if v is not None})
+    assert saved.status_code == 302
+    assert Telegram.objects.get().unknown_units.get().name == "自治区水利厅"
 
 
 def test_a_leaders_instruction_in_the_text_is_shown_not_dropped_silently(clerk_client):

@@ -2,11 +2,18 @@
 from __future__ import annotations
 
 import io
+from datetime import datetime
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
-from telegrams.models import Scan, State, Telegram
+from audit.models import AuditEntry
+from routing.models import RoutingOrder, UnknownUnit
+from telegrams import actions
+from telegrams.inputs import HEADER_FIELDS
+from telegrams.models import Scan, Telegram, TelegramState
+from tests import factories
 
 from .helpers import SEED_FORM, form
 
@@ -47,7 +54,7 @@ def test_clerk_registers_the_seed_telegram_and_reads_it_back(clerk_client, setti
     assert t.body == SEED_FORM["body"]
     assert SEED_FORM["body"][:10] not in t.body_enc  # stored encrypted
     assert t.instruction == "送：自治区总工会。"
-    assert t.state == State.INSTRUCTED  # the 批办 named a unit: an order went out
+    assert t.state == TelegramState.INSTRUCTED  # the 批办 named a unit: an order went out
     assert Scan.objects.get().read().startswith(b"%PDF-")
 
     page = clerk_client.get(reverse("telegrams:detail", args=[t.pk])).content.decode()
@@ -76,13 +83,14 @@ def test_the_register_lists_newest_first_with_teti_in_red(clerk_client):
     ({"state": "void"}, {"宁机明收[2020]3号"}),
 ])
 def test_register_filters_and_search(clerk_client, clerk, params, expected):
-    from telegrams import services
+    def at(day: int):
+        return timezone.make_aware(datetime(2020, 5, day, 8, 0))
 
-    post(clerk_client, form(precedence="平急", received_at="2020-05-01T08:00"))
-    post(clerk_client, form(precedence="特提", sender_unit_name="国务院办公厅", title="关于做好防汛工作的紧急通知",
-                            sender_doc_no="国办发电〔2020〕3号", received_at="2020-05-02T08:00"))
-    post(clerk_client, form(precedence="加急", sender_doc_no="工发电〔2020〕9号", received_at="2020-05-03T08:00"))
-    services.void(Telegram.objects.get(receipt_seq=3), actor=clerk, reason="重复登记")
+    factories.register(clerk, precedence="平急", received_at=at(1))
+    factories.register(clerk, precedence="特提", sender_unit_name="国务院办公厅", title="关于做好防汛工作的紧急通知",
+                       sender_doc_no="国办发电〔2020〕3号", received_at=at(2))
+    factories.register(clerk, precedence="加急", sender_doc_no="工发电〔2020〕9号", received_at=at(3))
+    actions.void(Telegram.objects.get(receipt_seq=3), actor=clerk, reason="重复登记")
     html = clerk_client.get(reverse("telegrams:register"), params).content.decode().split("<tbody>")[1]
     shown = {t.receipt_no for t in Telegram.objects.all() if t.receipt_no in html}
     assert shown == expected
@@ -96,12 +104,54 @@ def test_same_sender_number_twice_is_refused_as_duplicate(clerk_client):
     assert Telegram.objects.count() == 1
 
 
-def test_unknown_unit_in_the_instruction_saves_nothing(clerk_client):
-    response = post(clerk_client, form(instruction="送：自治区总公会。"))
-    html = response.content.decode()
-    assert response.status_code == 200
-    assert "未找到单位" in html and "自治区总工会" in html  # the suggestion
-    assert Telegram.objects.count() == 0
+def test_a_batban_naming_an_unknown_unit_is_registered_and_the_name_waits_for_the_clerk(clerk_client):
+    """A received telegram is always registered: the known unit is routed, the unknown name waits on 待处理."""
+    response = post(clerk_client, form(instruction="请财政厅、自治区水利厅办理。"))
+    assert response.status_code == 302, response.content.decode()[:2000]
+    t = Telegram.objects.get()
+    assert t.state == TelegramState.INSTRUCTED
+    assert [r["unit"] for r in RoutingOrder.objects.get().routes] == ["自治区财政厅"]
+    waiting = UnknownUnit.objects.get()
+    assert waiting.name == "自治区水利厅" and waiting.resolved_at is None
+    assert AuditEntry.objects.filter(action="routing.unknown_units").exists()
+    page = clerk_client.get(response["Location"]).content.decode()
+    assert "待处理单位" in page or "待处理" in page
+    assert "自治区水利厅" in clerk_client.get(reverse("routing:unknown_units")).content.decode()
+    assert "有1个批办单位在机构目录中未找到" in clerk_client.get(reverse("telegrams:register")).content.decode()
+
+
+def test_the_same_submission_sent_twice_registers_once_and_shows_the_first(clerk_client):
+    """A double click, or 保存 pressed again after a lost reply: the form's one-time token lands on the record."""
+    data = form(sender_doc_no="", submission="0123456789abcdef0123456789abcdef")
+    first = post(clerk_client, data)
+    again = post(clerk_client, data)
+    t = Telegram.objects.get()
+    assert first["Location"] == again["Location"] == reverse("telegrams:detail", args=[t.pk])
+    assert "未重复登记" in clerk_client.get(again["Location"]).content.decode()
+
+
+def test_a_duplicate_links_the_record_that_exists(clerk_client):
+    post(clerk_client, SEED_FORM)
+    t = Telegram.objects.get()
+    html = post(clerk_client, form(sender_doc_no="工发电［2020］7号")).content.decode()
+    assert "重复收文" in html and reverse("telegrams:detail", args=[t.pk]) in html and t.receipt_no in html
+
+
+@pytest.mark.parametrize("receipt_no, message", [
+    ("宁机明收[2019]5号", "与收报时间的年度 2020 不一致"),
+    ("宁机明收[2020]9999999号", "超出范围"),
+])
+def test_a_typed_receipt_number_must_fit_the_received_year(clerk_client, receipt_no, message):
+    html = post(clerk_client, form(receipt_no=receipt_no)).content.decode()
+    assert message in html and not Telegram.objects.exists()
+
+
+def test_a_typed_number_of_this_year_may_not_run_ahead_of_the_counter(clerk, clerk_client):
+    now = timezone.localtime().replace(second=0, microsecond=0) - timezone.timedelta(minutes=5)
+    factories.register(clerk, received_at=now, sender_doc_no="")  # this year's number 1
+    html = post(clerk_client, form(receipt_no=f"宁机明收[{now.year}]9999号", received_at=now.strftime("%Y-%m-%dT%H:%M"),
+                                   sender_doc_no="")).content.decode()
+    assert "本年度收文号已编至第1号" in html and Telegram.objects.count() == 1
 
 
 BAD_INPUT = [
@@ -116,8 +166,6 @@ BAD_INPUT = [
 
 @pytest.mark.parametrize("override, message", BAD_INPUT)
 def test_bad_input_gets_a_chinese_message_and_writes_nothing(clerk_client, override, message):
-    from audit.models import AuditEntry
-
     before = AuditEntry.objects.count()
     response = post(clerk_client, form(**override))
     assert response.status_code == 200
@@ -143,9 +191,8 @@ def test_oversized_scan_is_refused(clerk_client, settings):
     assert Telegram.objects.count() == 0
 
 
-def test_clerk_corrects_a_header_field_and_the_change_is_kept(clerk_client):
-    post(clerk_client, SEED_FORM)
-    t = Telegram.objects.get()
+def test_clerk_corrects_a_header_field_and_the_change_is_kept(clerk, clerk_client):
+    t = factories.register(clerk)
     data = form(title="更正后的标题", reason="标题录入有误")
     data["addressees"] = "各省总工会"
     response = clerk_client.post(reverse("telegrams:correct", args=[t.pk]), data)
@@ -158,45 +205,39 @@ def test_clerk_corrects_a_header_field_and_the_change_is_kept(clerk_client):
     assert "标题录入有误" in page and t.receipt_no in page
 
 
-def test_void_keeps_the_number_and_needs_a_reason(clerk_client):
-    post(clerk_client, SEED_FORM)
-    t = Telegram.objects.get()
+def test_void_keeps_the_number_and_needs_a_reason(clerk, clerk_client):
+    t = factories.register(clerk)
     clerk_client.post(reverse("telegrams:void", args=[t.pk]), {"reason": ""})
     t.refresh_from_db()
-    assert t.state != State.VOID
+    assert t.state != TelegramState.VOID
     clerk_client.post(reverse("telegrams:void", args=[t.pk]), {"reason": "误登记"})
     t.refresh_from_db()
-    assert t.state == State.VOID and t.void_reason == "误登记" and t.receipt_no == "宁机明收[2020]1号"
+    assert t.state == TelegramState.VOID and t.void_reason == "误登记" and t.receipt_no == "宁机明收[2020]1号"
     # The number is not reused, and the same sender number may now be registered again.
     post(clerk_client, SEED_FORM)
-    assert Telegram.objects.get(state=State.INSTRUCTED).receipt_no == "宁机明收[2020]2号"
+    assert Telegram.objects.get(state=TelegramState.INSTRUCTED).receipt_no == "宁机明收[2020]2号"
 
 
-def test_the_register_stops_counting_at_the_cap_but_still_pages(clerk_client, settings):
-    import telegrams.views
+def test_the_register_stops_counting_at_the_cap_but_still_pages(clerk, clerk_client, settings, monkeypatch):
+    import desk.views
 
     for n in range(4):
-        post(clerk_client, form(sender_doc_no=f"C〔2020〕{n}号"))
+        factories.register(clerk, sender_doc_no=f"C〔2020〕{n}号")
     settings.REGISTER_COUNT_CAP = 2
-    old, telegrams.views.PAGE_SIZE = telegrams.views.PAGE_SIZE, 1
-    try:
-        html = clerk_client.get(reverse("telegrams:register"), {"page": 3}).content.decode()
-    finally:
-        telegrams.views.PAGE_SIZE = old
+    monkeypatch.setattr(desk.views, "PAGE_SIZE", 1)
+    html = clerk_client.get(reverse("telegrams:register"), {"page": 3}).content.decode()
     assert "超过 2 件" in html and "第 3 页" in html
     assert "宁机明收[2020]2号" in html.split("<tbody>")[1]
     settings.REGISTER_COUNT_CAP = 100
     assert "共 4 件" in clerk_client.get(reverse("telegrams:register")).content.decode()
 
 
-def test_the_correction_form_offers_exactly_the_correctable_header_fields_with_the_same_messages(clerk_client):
-    from telegrams import services
+def test_the_correction_form_offers_exactly_the_correctable_header_fields_with_the_same_messages(clerk, clerk_client):
     from telegrams.forms import CorrectionForm, HeaderForm
 
-    assert tuple(HeaderForm.base_fields) == services.HEADER_FIELDS
-    assert set(CorrectionForm.base_fields) == {*services.HEADER_FIELDS, "reason"}
-    post(clerk_client, SEED_FORM)
-    t = Telegram.objects.get()
+    assert tuple(HeaderForm.base_fields) == HEADER_FIELDS
+    assert set(CorrectionForm.base_fields) == {*HEADER_FIELDS, "reason"}
+    t = factories.register(clerk)
     response = clerk_client.post(reverse("telegrams:correct", args=[t.pk]), form(title="", reason="测试"))
     assert "标题不能为空" in response.content.decode()
     assert 'list="unit-names"' in response.content.decode()  # unit suggestions on the correction form too

@@ -2,13 +2,11 @@
 registration form through routing to a unit's 办结 result (and a leader's 批示 when that app is there)."""
 from __future__ import annotations
 
-import io
-
 import pytest
-from django.urls import resolve, reverse
 
-from telegram_office.embedded import new_data_key_ring
-from tests.telegrams.helpers import form
+from core.secrets import new_data_key_ring
+from telegrams.inputs import ScanUpload
+from tests import factories
 
 PDF_MARKER = b"PLAINTEXT-SCAN-MARKER-744"
 PDF = b"%PDF-1.4\n% " + PDF_MARKER + b"\n" + b"1 0 obj << /Type /Catalog >> endobj\n" * 20 + b"%%EOF\n"
@@ -57,44 +55,21 @@ def scan_root(settings, tmp_path):
 
 @pytest.fixture
 def no_broker(monkeypatch):
-    """Routing orders are routed by calling the service here, not sent to a broker."""
+    """Routing orders are routed by calling the action here, not sent to a broker."""
     sent = []
-    monkeypatch.setattr("routing.services.dispatch", lambda order: sent.append(order.pk))
+    monkeypatch.setattr("routing.actions.dispatch", lambda order: sent.append(order.pk))
     return sent
 
 
-def annotations_available() -> bool:
-    try:
-        from annotations.services import annotate  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-def register_seed(client, **overrides):
-    """The clerk registers the seed telegram with a scanned PDF through the form; returns the Telegram."""
-    from telegrams.models import Telegram
-
-    scan = io.BytesIO(PDF)
-    scan.name = "744.pdf"
-    response = client.post(reverse("telegrams:create"), {**form(**overrides), "scans": [scan]})
-    assert response.status_code == 302, response.content.decode()[:2000]
-    return Telegram.objects.get(pk=resolve(response["Location"]).kwargs["pk"])
+def register_seed(clerk, **overrides):
+    """The clerk registers the seed telegram with a scanned PDF (as the form's 保存并编号 does)."""
+    return factories.register(clerk, scans=[ScanUpload("744.pdf", "application/pdf", PDF)], **overrides)
 
 
 def route_and_complete(telegram, staff, result: str = RESULT):
     """The routing worker's job, then the unit signs for the telegram and reports it done with a result."""
-    from routing import services
-    from routing.models import Delivery, RoutingOrder
-
-    for order in RoutingOrder.objects.filter(telegram=telegram):
-        services.route(order.pk)
-    delivery = Delivery.objects.get(telegram=telegram, unit=staff.person.unit)
-    services.sign(delivery, actor=staff)
-    return services.complete(delivery, actor=staff, result=result)
+    return factories.sign_and_finish(telegram, staff, result)
 
 
 def write_annotation(telegram, leader, text: str = ANNOTATION):
-    from annotations.services import annotate
-
-    return annotate(telegram, text, leader)
+    return factories.annotate(telegram, leader, text)

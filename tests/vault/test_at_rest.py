@@ -16,7 +16,6 @@ from .conftest import (
     ANNOTATION,
     PDF_MARKER,
     RESULT,
-    annotations_available,
     register_seed,
     route_and_complete,
     write_annotation,
@@ -55,15 +54,13 @@ def assert_absent(raw: bytes, phrases: list[str]) -> None:
 
 
 def test_body_result_and_批示_appear_nowhere_in_the_raw_database(
-    clerk_client, staff_zgh, leader, scan_root, no_broker
+    clerk, staff_zgh, leader, scan_root, no_broker
 ):
     marker = chinese_marker()
     body = SEED_FORM["body"] + "\n" + marker
-    telegram = register_seed(clerk_client, body=body)
+    telegram = register_seed(clerk, body=body)
     delivery = route_and_complete(telegram, staff_zgh)
-    annotated = annotations_available()
-    if annotated:
-        write_annotation(telegram, leader)
+    write_annotation(telegram, leader)
 
     # The service reads them back, so they were really stored.
     telegram.refresh_from_db()
@@ -79,12 +76,11 @@ def test_body_result_and_批示_appear_nowhere_in_the_raw_database(
     body_phrases = [body, marker, "国际劳动节来临之际", *(line for line in body.splitlines() if line)]
     assert_absent(raw, body_phrases)
     assert_absent(raw, [RESULT, "落实情况另行书面报告"])
-    if annotated:
-        assert_absent(raw, [ANNOTATION, "务必认真学习领会"])
+    assert_absent(raw, [ANNOTATION, "务必认真学习领会"])
 
 
-def test_the_scan_file_on_disk_holds_no_plaintext(clerk_client, scan_root, no_broker):
-    telegram = register_seed(clerk_client)
+def test_the_scan_file_on_disk_holds_no_plaintext(clerk, clerk_client, scan_root, no_broker):
+    telegram = register_seed(clerk)
     (scan,) = telegram.scans.all()
     stored = scan.path.read_bytes()
     assert scan.path.parent == scan_root
@@ -93,9 +89,8 @@ def test_the_scan_file_on_disk_holds_no_plaintext(clerk_client, scan_root, no_br
     assert scan.filename.encode() in raw_database()  # the file name is a register field; the content is not
 
 
-@pytest.mark.skipif(not annotations_available(), reason="the annotations app is not there yet")
-def test_a_routing_批示_appears_nowhere_in_the_raw_database(clerk_client, leader, scan_root, no_broker):
-    telegram = register_seed(clerk_client, instruction="")
+def test_a_routing_批示_appears_nowhere_in_the_raw_database(clerk, clerk_client, leader, scan_root, no_broker):
+    telegram = register_seed(clerk, instruction="")
     text = "请财政厅研办，抓紧拿出贯彻落实意见报我。" + chinese_marker()
     write_annotation(telegram, leader, text)
     assert_absent(raw_database(), [text, "抓紧拿出贯彻落实意见报我"])

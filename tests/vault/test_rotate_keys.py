@@ -17,7 +17,7 @@ from telegrams.models import Scan, Telegram
 from tests.conftest import ROOT, db_url_for_subprocess
 from vault import crypto, registry
 
-from .conftest import ANNOTATION, PDF, RESULT, annotations_available, register_seed, route_and_complete, write_annotation
+from .conftest import ANNOTATION, PDF, RESULT, register_seed, route_and_complete, write_annotation
 
 pytestmark = pytest.mark.django_db
 
@@ -55,12 +55,12 @@ def everything_opens(telegrams, delivery, annotation=None) -> None:
 
 
 @pytest.fixture
-def office(clerk_client, staff_zgh, leader, keys, scan_root):
-    """Two telegrams with scans, a 办结 result and (when the app is there) a 批示, all sealed under the old key."""
-    first = register_seed(clerk_client)
-    second = register_seed(clerk_client, sender_doc_no="工发电〔2020〕8号", body="4月30日，第二件来电正文。")
+def office(clerk, clerk_client, staff_zgh, leader, keys, scan_root):
+    """Two telegrams with scans, a 办结 result and a 批示, all sealed under the old key."""
+    first = register_seed(clerk)
+    second = register_seed(clerk, sender_doc_no="工发电〔2020〕8号", body="4月30日，第二件来电正文。")
     delivery = route_and_complete(first, staff_zgh)
-    annotation = write_annotation(first, leader) if annotations_available() else None
+    annotation = write_annotation(first, leader)
     return {"telegrams": [first, second], "delivery": delivery, "annotation": annotation}
 
 

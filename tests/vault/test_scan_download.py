@@ -13,8 +13,8 @@ from .conftest import PDF, register_seed
 pytestmark = pytest.mark.django_db
 
 
-def test_the_clerk_downloads_the_plaintext_and_the_download_is_audited(clerk_client, scan_root, no_broker):
-    telegram = register_seed(clerk_client)
+def test_the_clerk_downloads_the_plaintext_and_the_download_is_audited(clerk, clerk_client, scan_root, no_broker):
+    telegram = register_seed(clerk)
     scan = telegram.scans.get()
     url = reverse("telegrams:scan", args=[telegram.pk, scan.pk])
     response = clerk_client.get(url)
@@ -24,8 +24,8 @@ def test_the_clerk_downloads_the_plaintext_and_the_download_is_audited(clerk_cli
     assert entry.object_id == str(scan.pk) and scan.sha256 in entry.data
 
 
-def test_another_units_staff_gets_404_and_nothing_is_audited(clerk_client, staff_cz, scan_root, no_broker):
-    telegram = register_seed(clerk_client)  # routed to 自治区总工会, not to 财政厅
+def test_another_units_staff_gets_404_and_nothing_is_audited(clerk, clerk_client, staff_cz, scan_root, no_broker):
+    telegram = register_seed(clerk)  # routed to 自治区总工会, not to 财政厅
     scan = telegram.scans.get()
     response = client_for(staff_cz).get(reverse("telegrams:scan", args=[telegram.pk, scan.pk]))
     assert response.status_code == 404

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
-from telegram_office.embedded import fresh_secrets
+from core.secrets import fresh_secrets
 
 
 class Command(BaseCommand):

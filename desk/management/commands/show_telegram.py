@@ -2,7 +2,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from telegrams.export import telegram_as_json
+from desk.record import telegram_as_json
 from telegrams.models import Telegram
 
 

@@ -1,11 +1,11 @@
 """Registering telegrams from their text: one text, a .txt file, or a telegram terminal's output folder.
 
 The same path as the clerk's form, so an import numbers, encrypts, audits and routes exactly like 保存并编号:
-the text is parsed (textparse), mapped onto TelegramForm by the paste step's own mapping (prefill), so the
-same field checks and Chinese messages apply, then ``registration.register_from_form`` resolves the 批办 with
-routing.services.plan_for (unknown units: nothing saved) and calls telegrams.services.register.
-A file is remembered by the SHA-256 of its bytes (ImportedFile, written in the registration's transaction),
-so a folder imported again skips what it already holds.
+the text is parsed (textparse) into a TelegramInput and registered by intake.actions.register, whose typed
+errors say why a file was not registered (the report groups them by their class and code, never by text).
+Unknown units in a 批办 are no reason to skip a file: the telegram is registered and the names wait on the
+clerk's 待处理 list. A file is remembered by the SHA-256 of its bytes (ImportedFile, written in the
+registration's transaction), so a folder imported again skips what it already holds.
 """
 from __future__ import annotations
 
@@ -19,9 +19,14 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from audit.services import record
+from core.errors import ActionError, Duplicate, NotAllowed
+from telegrams import actions as telegram_actions
+from telegrams.actions import AlreadyRegistered
+from telegrams.inputs import TelegramInput
+from telegrams.models import ImportedFile, Telegram
+from telegrams.textparse import ParsedTelegram, TelegramParseError, parse
 
-from .models import ImportedFile, Telegram
-from .textparse import TelegramParseError, parse
+from . import actions
 
 MAX_FILE_BYTES = 2 * 1024 * 1024  # a telegram is a few KB; a bigger file is not one
 
@@ -39,14 +44,12 @@ class ImportRefused(Exception):
 ALREADY_IMPORTED = "already_imported"
 DUPLICATE = "duplicate"
 UNREADABLE = "unreadable"
-UNKNOWN_UNIT = "unknown_unit"
 CLASSIFIED = "classified"
 INCOMPLETE = "incomplete"
 KINDS: dict[str, str] = {
     ALREADY_IMPORTED: "已导入过",
     DUPLICATE: "重复收文",
     UNREADABLE: "无法读取",
-    UNKNOWN_UNIT: "批办中有未知单位",
     CLASSIFIED: "密电不得登记",
     INCOMPLETE: "缺少或不合规的项目",
 }
@@ -91,28 +94,24 @@ def decode_text(data: bytes) -> str:
     return text
 
 
-def _kind_of(form) -> str:
-    errors = form.errors
-    if "classification" in errors:
+def _kind_of(exc: ActionError) -> str:
+    if isinstance(exc, Duplicate):
+        return DUPLICATE
+    if isinstance(exc, NotAllowed) and exc.code == "classified":
         return CLASSIFIED
-    if "instruction" in errors and any("未找到单位" in e for e in errors["instruction"]):
-        return UNKNOWN_UNIT
-    if "receipt_no" in errors and any("已被占用" in e for e in errors["receipt_no"]):
-        return DUPLICATE
-    if any("重复收文" in e for es in errors.values() for e in es):
-        return DUPLICATE
     return INCOMPLETE
 
 
-def _message_of(form) -> str:
-    """Every form error on one line; the messages name their field ("请填写来电单位。")."""
-    parts: list[str] = []
-    for name, messages in form.errors.items():
-        label = form.fields[name].label if name in form.fields else ""
-        for message in messages:
-            # "收报时间格式不正确。" names its field; "Enter a whole number." style ones get the label.
-            parts.append(message if not label or label in message else f"{label}：{message}")
-    return "".join(p if p.endswith(("。", "）")) else p + "。" for p in parts)
+def input_from_parsed(parsed: ParsedTelegram) -> TelegramInput:
+    """What the parser found, as the register action's input (missing fields stay empty: the action says so)."""
+    return TelegramInput(
+        sender_unit_name=parsed.sender_unit or "", precedence=parsed.precedence or "",
+        received_at=parsed.received_at, title=parsed.title or "", classification=parsed.classification or "明电",
+        sending_unit=parsed.sending_unit or "", sender_doc_no=parsed.sender_doc_no or "",
+        addressees=list(parsed.addressees), cc=list(parsed.cc), signatory=parsed.signatory or "",
+        signed_on=parsed.signed_on, body=parsed.body or "", instruction=parsed.instruction or "",
+        receipt_no=parsed.receipt_no or "",
+    )
 
 
 @dataclass
@@ -124,27 +123,28 @@ class SourceFile:
 def import_text(text: str, *, actor: AbstractBaseUser, source: SourceFile | None = None) -> Telegram:
     """Parse a received telegram's text and register it; raises ImportRefused (nothing saved) otherwise.
     A receipt number in the text is kept when free (the year's counter moves past it), refused when taken."""
-    from .forms import TelegramForm
-    from .prefill import form_data
-    from .registration import register_from_form
-
     try:
         parsed = parse(text, now=timezone.now())
     except TelegramParseError as exc:
         raise ImportRefused(str(exc), UNREADABLE) from exc
-    form = TelegramForm(data=form_data(parsed))
-    if not form.is_valid():
-        raise ImportRefused(_message_of(form), _kind_of(form))
-    with transaction.atomic():
-        telegram = register_from_form(form, actor)
-        if telegram is None:  # refused before anything was written (register's own transaction rolled back)
-            raise ImportRefused(_message_of(form), _kind_of(form))
-        if source is not None:
-            ImportedFile.objects.create(sha256=source.sha256, filename=source.filename[:255], telegram=telegram,
-                                        imported_by=actor)
-            record(actor, "telegram.import", telegram, {
-                "receipt_no": telegram.receipt_no, "file": source.filename, "sha256": source.sha256,
-            })
+    data = input_from_parsed(parsed)
+    refused = telegram_actions.problems(data)
+    if refused:  # every reason on one line, so one look at the report says what the file lacks
+        raise ImportRefused("".join(p.message if p.message.endswith("。") else p.message + "。" for p in refused),
+                            _kind_of(refused[0]))
+    try:
+        with transaction.atomic():
+            telegram = actions.register(data, actor=actor)
+            if source is not None:
+                ImportedFile.objects.create(sha256=source.sha256, filename=source.filename[:255], telegram=telegram,
+                                            imported_by=actor)
+                record(actor, "telegram.import", telegram, {
+                    "receipt_no": telegram.receipt_no, "file": source.filename, "sha256": source.sha256,
+                })
+    except AlreadyRegistered as exc:
+        raise ImportRefused(exc.message, DUPLICATE) from exc
+    except ActionError as exc:
+        raise ImportRefused(exc.message, _kind_of(exc)) from exc
     return telegram
 
 

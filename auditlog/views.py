@@ -13,17 +13,19 @@ from django.utils import timezone
 
 from alarms.models import Kind
 from alarms.services import open_alarms
+from audit import signing
+from audit.catalog import ACTION_LABELS, action_label
+from audit.chain import at_text, canonical_json
+from audit.models import AuditEntry, ChainHead, Checkpoint, VerificationRun
+from audit.services import record
+from audit.tasks import verify_chain
+from core.csv_stream import rows_as_csv
 from directory import roles
-from telegram_office.csv_stream import rows_as_csv
-from telegrams.access import role_required, telegram_for
+from directory.access import role_required
+from telegrams.access import telegram_for
 from telegrams.models import Telegram
 
-from . import signing
-from .catalog import ACTION_LABELS, action_label
-from .chain import at_text, canonical_json
 from .filters import AuditFilter
-from .models import AuditEntry, ChainHead, Checkpoint, VerificationRun
-from .services import record
 
 log_ = logging.getLogger(__name__)
 TELEGRAM_TYPE = Telegram._meta.label_lower
@@ -146,8 +148,6 @@ def verify(request):
 
 
 def _start_verification(request):
-    from .tasks import verify_chain
-
     with transaction.atomic():
         run = VerificationRun.objects.create(requested_by=request.user)
         record(request.user, "audit.verify_requested", run, {})

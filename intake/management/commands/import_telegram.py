@@ -1,6 +1,7 @@
 """``manage.py import_telegram FILE|FOLDER [--user NAME]``: register telegrams from their text files."""
 from __future__ import annotations
 
+from argparse import RawDescriptionHelpFormatter
 from pathlib import Path
 from typing import Any
 
@@ -8,16 +9,16 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from directory import roles
-from telegrams.importing import ImportRefused, folder_files, import_file, import_folder
+from intake.importing import ImportRefused, folder_files, import_file, import_folder
 
 HELP = """\
 登记来电文本（与登记表单走同一流程：编号、加密、审计、按批办分送）。
 
 FILE：登记一份 .txt（UTF-8 或 GB18030）。成功时输出的最后一行是收文号；失败时以非零状态退出，并给出一行中文原因。
 FOLDER：逐个登记文件夹中的 *.txt（不含子文件夹），每份文件按内容（SHA-256）只导入一次，再次运行会跳过已导入的文件。
-每登记一份，在标准输出单独打印一行收文号；跳过的文件及原因（已导入过、重复收文、无法读取、批办中有未知单位、
-密电、缺少必填项……）和汇总写到标准错误。退出状态：只有在一份也没能登记、并且有失败（“已导入过”不算失败）时才非零。
+每登记一份，在标准输出单独打印一行收文号；跳过的文件及原因（已导入过、重复收文、无法读取、密电、缺少必填项……）和汇总写到标准错误。退出状态：只有在一份也没能登记、并且有失败（“已导入过”不算失败）时才非零。
 文本中带有收文号的（纸质已编号的补录），号码未被占用时沿用，否则拒绝。
+批办中有机构目录里找不到的单位时照常登记：已知单位照常分送，未找到的列入“待处理单位”。
 --user：登记人（须为在用的机要员），默认是“机要员”组中第一个在用账号。"""
 
 
@@ -25,8 +26,6 @@ class Command(BaseCommand):
     help = HELP
 
     def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any):
-        from argparse import RawDescriptionHelpFormatter
-
         parser = super().create_parser(prog_name, subcommand, **kwargs)
         parser.formatter_class = RawDescriptionHelpFormatter  # keep the help's paragraphs
         return parser

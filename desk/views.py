@@ -1,26 +1,35 @@
-"""Clerk-facing views of the register. Thin: forms validate, services change state, access helpers scope."""
+"""The clerk's desk: the register, the registration form and the telegram page. Thin: forms read input, actions
+change state (their typed errors go back onto the form), access helpers scope every object."""
 from __future__ import annotations
+
+from urllib.parse import quote
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from annotations.services import mark_alerts_read
+from annotations.models import Annotation
 from audit.services import record
+from core.errors import ActionError, Duplicate
+from core.mapping import add_to_form
 from directory import roles, snapshot
-
-from . import prefill, services
-from .access import role_required, telegram_for
-from .filters import RegisterFilter
-from .forms import CorrectionForm, TelegramForm, VoidForm
-from .models import Scan, Telegram
-from .pagination import CappedPaginator
-from .registration import register_from_form
+from directory.access import role_required
+from intake import actions as intake_actions
+from intake import prefill
+from intake.forms import TelegramForm
+from routing.models import UnknownUnit
+from telegrams import actions as telegram_actions
+from telegrams.access import telegram_for
+from telegrams.filters import RegisterFilter
+from telegrams.forms import CorrectionForm, VoidForm
+from telegrams.inputs import HEADER_FIELDS
+from telegrams.models import Scan, Telegram
+from telegrams.pagination import CappedPaginator
 
 PAGE_SIZE = 50
 
@@ -38,8 +47,9 @@ def register_list(request):
     page = CappedPaginator(f.qs, PAGE_SIZE, cap=settings.REGISTER_COUNT_CAP).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
+    unknown = UnknownUnit.objects.filter(resolved_at__isnull=True).count() if roles.is_clerk(request.user) else 0
     return render(request, "telegrams/register.html", {
-        "filter": f, "page": page, "query": query.urlencode(),
+        "filter": f, "page": page, "query": query.urlencode(), "unknown_count": unknown,
     })
 
 
@@ -55,46 +65,47 @@ def register_create(request):
             "form": form, "unit_names": _unit_names(), "paste": paste, "filled": filled,
         })
     form = TelegramForm(request.POST or None, request.FILES or None, initial=initial)
+    existing = None
     if request.method == "POST" and form.is_valid():
-        telegram = register_from_form(form, request.user)
-        if telegram is not None:
-            messages.success(request, f"已登记，收文号 {telegram.receipt_no}")
+        try:
+            telegram = intake_actions.register(form.to_input(), actor=request.user)
+        except telegram_actions.AlreadyRegistered as exc:  # the same submission again: show what it made
+            messages.info(request, exc.message)
+            return redirect("telegrams:detail", pk=exc.context["existing"])
+        except ActionError as exc:
+            add_to_form(form, exc)
+            if isinstance(exc, Duplicate) and exc.context.get("existing"):
+                existing = Telegram.objects.filter(pk=exc.context["existing"]).first()
+        else:
+            unknown = telegram.unknown_units.count()
+            messages.success(request, f"已登记，收文号 {telegram.receipt_no}" + (
+                f"；批办中有{unknown}个单位在机构目录中未找到，已列入“待处理单位”" if unknown else ""))
             return redirect("telegrams:detail", pk=telegram.pk)
     return render(request, "telegrams/register_form.html", {
-        "form": form, "unit_names": _unit_names(), "paste": prefill.PasteForm(),
+        "form": form, "unit_names": _unit_names(), "paste": prefill.PasteForm(), "existing": existing,
     })
 
 
 @login_required
 def detail(request, pk: int):
     telegram = telegram_for(request.user, pk)
-    body = services.read_body(telegram, actor=request.user)
-    mark_alerts_read(request.user, telegram)
+    body = telegram_actions.read_body(telegram, actor=request.user)
     deliveries = list(telegram.deliveries.select_related("unit", "signed_by__person", "done_by__person"))
     events = list(telegram.routing_events.select_related("actor__person", "delivery__unit"))
     return render(request, "telegrams/detail.html", {
         "t": telegram, "body": body, "changes": telegram.changes.select_related("by__person"),
         "scans": telegram.scans.all(), "deliveries": deliveries, "events": events,
-        "annotations": _annotations(telegram),
+        "annotations": Annotation.objects.filter(telegram=telegram).select_related("author__person"),
+        "unknown_units": list(telegram.unknown_units.select_related("unit")) if roles.sees_register(request.user) else [],
         "can_edit": roles.is_clerk(request.user) and not telegram.is_void,
         "void_form": VoidForm(),
     })
 
 
-def _annotations(telegram):
-    try:
-        from annotations.models import Annotation
-    except ImportError:  # the annotations app is optional until the 批示 feature lands
-        return []
-    return Annotation.objects.filter(telegram=telegram).select_related("author__person")
-
-
 @role_required(roles.CLERK)
 def correct(request, pk: int):
     telegram = telegram_for(request.user, pk)
-    initial = {
-        name: getattr(telegram, name) for name in services.HEADER_FIELDS
-    }
+    initial = {name: getattr(telegram, name) for name in HEADER_FIELDS}
     # "，" not "、": the form splits 、 only between complete unit names (各省、自治区、直辖市总工会 is one).
     initial["addressees"] = "，".join(telegram.addressees)
     initial["cc"] = "，".join(telegram.cc)
@@ -103,9 +114,9 @@ def correct(request, pk: int):
     if request.method == "POST" and form.is_valid():
         changes = {k: v for k, v in form.cleaned_data.items() if k != "reason"}
         try:
-            made = services.correct(telegram, changes, actor=request.user, reason=form.cleaned_data["reason"])
-        except services.RegistrationError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            made = telegram_actions.correct(telegram, changes, actor=request.user, reason=form.cleaned_data["reason"])
+        except ActionError as exc:
+            add_to_form(form, exc)
         else:
             messages.success(request, f"已更正{len(made)}项" if made else "没有修改任何内容")
             return redirect("telegrams:detail", pk=telegram.pk)
@@ -121,8 +132,8 @@ def void(request, pk: int):
         messages.error(request, "请填写作废原因。")
         return redirect("telegrams:detail", pk=pk)
     try:
-        services.void(telegram, actor=request.user, reason=form.cleaned_data["reason"])
-    except services.RegistrationError as exc:
+        telegram_actions.void(telegram, actor=request.user, reason=form.cleaned_data["reason"])
+    except ActionError as exc:
         messages.error(request, exc.message)
     else:
         messages.success(request, f"{telegram.receipt_no} 已作废，收文号保留。")
@@ -135,20 +146,12 @@ def scan_download(request, pk: int, scan_id: int):
     try:
         scan = telegram.scans.get(pk=scan_id)
     except Scan.DoesNotExist:
-        from django.http import Http404
-
         raise Http404("扫描件不存在")
     content = scan.read()
     with transaction.atomic():
         record(request.user, "telegram.download_scan", scan,
                {"telegram": telegram.receipt_no, "file": scan.filename, "sha256": scan.sha256})
     response = HttpResponse(content, content_type=scan.content_type)
-    response["Content-Disposition"] = f"inline; filename*=UTF-8''{_quote(scan.filename)}"
+    response["Content-Disposition"] = f"inline; filename*=UTF-8''{quote(scan.filename, safe='')}"
     response["Cache-Control"] = "no-store"
     return response
-
-
-def _quote(name: str) -> str:
-    from urllib.parse import quote
-
-    return quote(name, safe="")

@@ -1,21 +1,21 @@
 """识别并填表: a pasted or uploaded telegram text → the registration form's data, with what was found.
 
-Nothing here writes: the clerk checks the filled form and presses 保存并编号. ``form_data`` is also what
-``importing`` binds to the form, so a paste and an import read a text the same way.
+Nothing here writes: the clerk checks the filled form and presses 保存并编号. The text is read by the same
+parser as a folder import (intake.importing), and the warnings are the register action's own checks
+(intake.actions.preflight), so a paste shows before saving exactly what saving would say.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 from django import forms
-from django.conf import settings
 from django.utils import timezone
 
-from . import numbering
-from .importing import MAX_FILE_BYTES, ImportRefused, decode_text
-from .models import State, Telegram
-from .services import normalize_doc_no
-from .textparse import MAX_TEXT_CHARS, ParsedTelegram, TelegramParseError, parse
+from telegrams.textparse import MAX_TEXT_CHARS, ParsedTelegram, TelegramParseError, parse
+
+from .actions import preflight
+from .forms import TelegramForm
+from .importing import MAX_FILE_BYTES, ImportRefused, decode_text, input_from_parsed
 
 PARSE_SUBMIT = "parse"  # the name of the 识别并填表 button: tells the view this POST only fills the form
 
@@ -75,51 +75,14 @@ class Prefill:
         return self._labels("missing")
 
     def _labels(self, state: str) -> list[str]:
-        from .forms import TelegramForm
-
         return [TelegramForm.base_fields[n].label for n, s in self.hints.items() if s == state]
-
-
-def _notes(parsed: ParsedTelegram, data: dict[str, str]) -> dict[str, str]:
-    """Read-only checks that save the clerk a refused 保存: 密电, a taken number, a duplicate, unknown units."""
-    notes: dict[str, str] = {}
-    if parsed.classification and parsed.classification != "明电":
-        notes["classification"] = f"识别为{parsed.classification}：密电等涉密电报不得在本系统登记，请按密件渠道处理。"
-    if parsed.receipt_no:
-        number = numbering.parse_receipt_no(parsed.receipt_no)
-        if number is None:
-            notes["receipt_no"] = "收文号格式不正确，请核对或清空后自动编号。"
-        else:
-            prefix, year, seq = number
-            if Telegram.objects.filter(receipt_year=year, receipt_seq=seq).exists():
-                notes["receipt_no"] = (f"收文号 {numbering.format_receipt_no(year, seq)} 已被占用，"
-                                       "保存将被拒绝；如是新来电请清空此项自动编号。")
-            elif prefix != settings.RECEIPT_PREFIX:
-                notes["receipt_no"] = f"原文前缀为“{prefix}”，保存时按本机关前缀编为 {numbering.format_receipt_no(year, seq)}。"
-    if parsed.sender_unit and parsed.sender_doc_no:
-        doc_no = normalize_doc_no(parsed.sender_doc_no)
-        if Telegram.objects.filter(sender_unit_name=parsed.sender_unit, sender_doc_no=doc_no).exclude(
-            state=State.VOID
-        ).exists():
-            notes["sender_doc_no"] = f"重复收文：{parsed.sender_unit} 的 {doc_no} 已经登记过。"
-    if parsed.instruction:
-        from routing.services import RoutingError, plan_for
-
-        received_on = timezone.localdate(parsed.received_at) if parsed.received_at else None
-        try:
-            plan = plan_for(parsed.instruction, received_on=received_on)
-        except RoutingError as exc:
-            notes["instruction"] = exc.message
-        else:
-            if not plan.ok:
-                notes["instruction"] = plan.unknown_message()
-    return notes
 
 
 def prefill(parsed: ParsedTelegram) -> Prefill:
     data = form_data(parsed)
     hints = {form_name: ("found" if form_name in data else "missing") for form_name in FORM_FIELDS.values()}
-    return Prefill(data=data, hints=hints, notes=_notes(parsed, data), annotation=parsed.annotation)
+    notes = {name: message for name, message in preflight(input_from_parsed(parsed)).items() if name in data}
+    return Prefill(data=data, hints=hints, notes=notes, annotation=parsed.annotation)
 
 
 class PasteForm(forms.Form):

@@ -7,11 +7,10 @@ from django import forms
 from django.db.models import Q
 from django.utils import timezone
 
-from telegram_office.filters import BoundedDateFilter
+from audit.catalog import action_for_label
+from audit.models import AuditEntry
+from core.filters import BoundedDateFilter
 from telegrams.models import Telegram
-
-from .catalog import action_for_label
-from .models import AuditEntry
 
 
 def _day_start(day) -> datetime:

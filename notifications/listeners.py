@@ -1,0 +1,70 @@
+"""Who is alerted when: the notification policy, reacting to the events the domain apps announce."""
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+
+from annotations.events import ReadRequested
+from core.events import listen
+from directory import roles
+from routing.events import Delivered, UnknownUnitsFound
+from telegrams.events import TelegramOpened, TelegramRegistered
+from telegrams.models import Precedence, Telegram
+
+from .models import AlertKind
+from .services import mark_read, notify
+
+URGENT = (Precedence.TETI, Precedence.TEJI)
+
+
+def _active(role: str):
+    return get_user_model().objects.filter(groups__name=role, is_active=True).select_related("person").distinct()
+
+
+def urgent_arrival(event: TelegramRegistered) -> None:
+    """A 特提/特急 arrival alerts every leader."""
+    if event.precedence not in URGENT:
+        return
+    telegram = Telegram.objects.get(pk=event.telegram_id)
+    notify(_active(roles.LEADER), kind=AlertKind.URGENT, telegram=telegram,
+           text=f"{event.precedence}来电：{event.receipt_no} {event.sender} {event.title}")
+
+
+def delivered(event: Delivered) -> None:
+    """The staff of each unit a telegram newly reached: one query for the staff, one insert per telegram."""
+    unit_ids = {u for _, units in event.reached for u in units}
+    if not unit_ids:
+        return
+    staff_by_unit: dict[int, list] = {}
+    for user in _active(roles.STAFF).filter(person__unit_id__in=unit_ids):
+        staff_by_unit.setdefault(user.person.unit_id, []).append(user)
+    telegrams = Telegram.objects.in_bulk([t for t, _ in event.reached])
+    for telegram_id, units in event.reached:
+        telegram = telegrams[telegram_id]
+        notify([u for unit in units for u in staff_by_unit.get(unit, [])], kind=AlertKind.DELIVERED, telegram=telegram,
+               text=f"{telegram.precedence}来电待签收：{telegram.receipt_no} {telegram.title}")
+
+
+def read_requested(event: ReadRequested) -> None:
+    telegram = Telegram.objects.get(pk=event.telegram_id)
+    leaders = get_user_model().objects.filter(pk__in=event.leader_ids, is_active=True)
+    notify(leaders, kind=AlertKind.READ_REQUEST, telegram=telegram,
+           text=f"{event.by}请您阅示：{telegram.receipt_no} {telegram.title}")
+
+
+def unknown_units(event: UnknownUnitsFound) -> None:
+    """The clerks: a registered telegram's 批办 named units the directory lacks (they wait on 待处理)."""
+    telegram = Telegram.objects.get(pk=event.telegram_id)
+    notify(_active(roles.CLERK), kind=AlertKind.UNKNOWN_UNITS, telegram=telegram,
+           text=f"{telegram.receipt_no} 的批办中有未找到的单位：{'、'.join(event.names)}，请在“待处理单位”中分送。")
+
+
+def opened(event: TelegramOpened) -> None:
+    mark_read(get_user_model()(pk=event.user_id), telegram_id=event.telegram_id)
+
+
+def connect() -> None:
+    listen(TelegramRegistered, urgent_arrival)
+    listen(Delivered, delivered)
+    listen(ReadRequested, read_requested)
+    listen(UnknownUnitsFound, unknown_units)
+    listen(TelegramOpened, opened)

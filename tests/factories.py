@@ -1,0 +1,80 @@
+"""Test set-up through the actions, never by posting forms: the seed telegram and its variations registered as
+the clerk's form would (intake.actions.register), routing run in-process as the worker would, a unit's
+签收/办结, a leader's 批示. Form tests post forms; everything else starts here."""
+from __future__ import annotations
+
+from datetime import datetime
+from itertools import count
+
+from django.utils import timezone
+
+from annotations import actions as annotation_actions
+from intake import actions as intake_actions
+from routing import actions as routing_actions
+from routing.models import Delivery, OrderState, RoutingOrder
+from telegrams.inputs import ScanUpload, TelegramInput
+from telegrams.models import Telegram
+
+SEED = {
+    "sender_unit_name": "中华全国总工会办公厅",
+    "precedence": "特提",
+    "classification": "明电",
+    "received_at": timezone.make_aware(datetime(2020, 5, 1, 21, 36)),
+    "title": "中华全国总工会关于学习宣传贯彻习近平总书记给郑州圆方集团职工回信精神的通知",
+    "sending_unit": "中华全国总工会",
+    "sender_doc_no": "工发电〔2020〕7号",
+    "addressees": ["各省、自治区、直辖市总工会", "各全国产业工会", "中央和国家机关工会联合会", "全总各部门、各直属单位"],
+    "cc": ["新疆生产建设兵团总工会"],
+    "pages": 4,
+    "copies": 1,
+    "signatory": "中华全国总工会办公厅",
+    "signed_on": datetime(2020, 5, 1).date(),
+    "body": "4月30日，在“五一”国际劳动节来临之际，习近平总书记给郑州圆方集团职工回信……\n各省、自治区、直辖市总工会……请及时报告全国总工会。",
+    "instruction": "送：自治区总工会。",
+}
+PDF = b"%PDF-1.4\n% test scan\n" + b"1 0 obj << /Type /Catalog >> endobj\n" * 4 + b"%%EOF\n"
+
+_numbers = count(100)
+
+
+def telegram_input(**overrides) -> TelegramInput:
+    """The seed telegram's fields; `scans=[b"%PDF…"]` (bytes) attaches scans."""
+    data = {**SEED, **overrides}
+    scans = [s if isinstance(s, ScanUpload) else ScanUpload(f"scan{i + 1}.pdf", "application/pdf", s)
+             for i, s in enumerate(data.pop("scans", []))]
+    return TelegramInput(**data, scans=scans)
+
+
+def register(clerk, **overrides) -> Telegram:
+    """A telegram registered as the clerk's 保存并编号 does (the seed's fields unless overridden)."""
+    return intake_actions.register(telegram_input(**overrides), actor=clerk)
+
+
+def another(clerk, **overrides) -> Telegram:
+    """A different telegram each call (its own sender's number), otherwise the seed's fields."""
+    n = next(_numbers)
+    return register(clerk, **{"sender_doc_no": f"工发电〔2020〕{n}号", "title": f"关于第{n}项工作的通知", **overrides})
+
+
+def route_pending(telegram: Telegram | None = None) -> int:
+    """What the worker does after commit: route every pending order (of `telegram`, or all) now, in-process."""
+    orders = RoutingOrder.objects.filter(state=OrderState.PENDING)
+    if telegram is not None:
+        orders = orders.filter(telegram=telegram)
+    return sum(routing_actions.route(pk, batch=1) for pk in orders.order_by("pk").values_list("pk", flat=True))
+
+
+def delivery_of(telegram: Telegram, staff) -> Delivery:
+    return Delivery.objects.get(telegram=telegram, unit=staff.person.unit)
+
+
+def sign_and_finish(telegram: Telegram, staff, result: str = "已办理完毕。", **kwargs) -> Delivery:
+    """The unit signs for its delivery and reports it done (routing it first if it is still pending)."""
+    route_pending(telegram)
+    delivery = delivery_of(telegram, staff)
+    routing_actions.sign(delivery, actor=staff)
+    return routing_actions.complete(delivery, actor=staff, result=result, **kwargs)
+
+
+def annotate(telegram: Telegram, leader, text: str):
+    return annotation_actions.annotate(telegram, text, leader)
