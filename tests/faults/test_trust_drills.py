@@ -140,13 +140,16 @@ class _FailingWrite:
     ("disk full", OSError(errno.ENOSPC, "No space left on device"), True),
     ("permission", PermissionError(errno.EACCES, "Permission denied"), False),
 ])
-def test_a_scan_write_failing_half_way_leaves_nothing_half_written(clerk, settings, tmp_path, monkeypatch, fault, exc, half):
+def test_a_scan_write_failing_half_way_leaves_nothing_half_written(clerk, settings, tmp_path, monkeypatch, fault, exc, half,
+                                                                   _session_worker):
     """A registration with two scans whose second file write fails: no telegram, scan, order or audit entry is
     kept, the receipt counter is given back, no final scan path holds a partial file, and what the failed write
     left on disk (the first scan's ciphertext, a half temp file) is only ciphertext no row points to, which
     `rotate_keys --remove-orphans` reports and removes. The clerk's next save registers it with number 1."""
+    _session_worker.stop()  # no other writer on the audit chain while the drill counts its entries
     settings.SCAN_ROOT = tmp_path / "scans"
     data = drills.telegram_input(1)
+    data.instruction = ""  # no routing order: nothing else writes while the drill counts
     data.scans = [ScanUpload(filename=f"第{i}页.png", content_type="image/png", content=b"\x89PNG" + bytes(4000))
                   for i in (1, 2)]
     head_before = ChainHead.objects.get().seq

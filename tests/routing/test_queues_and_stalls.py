@@ -72,9 +72,10 @@ def test_the_declared_queues_put_urgent_first():
 
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
-def test_a_plain_worker_routes_a_teti_telegram_before_the_waiting_ones(clerk, demo):
+def test_a_plain_worker_routes_a_teti_telegram_before_the_waiting_ones(clerk, demo, _session_worker):
     """Five 平急 orders wait in `default` and one 特提 in `urgent` when the worker starts: the 特提 is routed
     first (Redis; the embedded filesystem broker has no queue order, so there only "routed at all" holds)."""
+    _session_worker.stop()  # the plain worker must be the only consumer
     purge_broker()
     waiting = [register(n, "平急", clerk) for n in range(1, 6)]
     teti = register(9, "特提", clerk)
