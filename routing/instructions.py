@@ -11,9 +11,15 @@ How it works, in three passes over the (whole) text:
 2. Resolve runs of adjacent unit/name tokens into mentions. A directory key glued to name-like text
    ("银川市" + "总工会", "财政" + "部", two keys without a separator) is NOT the unit: it becomes one unknown
    mention, so a longer, unknown name can never be routed to a shorter known one.
-3. Walk the mentions with a small grammar: a prefix (送/转/请/由/抄送/报…) opens a group with a default role;
-   a verb after the group (阅知/办理/牵头/配合/阅示/存档…) assigns its role and closes the group; the end of a
-   sentence closes it with the default. 会同/配合 between two groups mark lead/assist on both sides.
+3. Walk the mentions with a small grammar: a prefix (送/转/转发至/批转至/请/由/抄送/报…) opens a group with a
+   default role; a verb after the group (阅知/办理/牵头/配合/阅示/存档…) assigns its role and closes the group; the
+   end of a sentence closes it with the default. 会同/配合/商 between two groups mark lead/assist on both sides
+   ("X牵头商Y": X leads, Y assists).
+
+Words that name a unit without sending it anything: "…报 X" (also glued to the words before it: "结果报X",
+"意见报X") names where the report goes; "根据/按照/依据/参照 X（意见）" names the source of an opinion. Neither is
+routed nor reported unknown. A person written after their unit ("财政厅张三同志") is one name: the unit is routed
+for a routing verb, and the whole name is who must 阅示.
 """
 from __future__ import annotations
 
@@ -194,6 +200,7 @@ _WORDS: dict[str, tuple[str, str | None]] = {
     "牵头": ("role", LEAD), "主办": ("role", LEAD), "负责": ("role", LEAD),
     "协办": ("role", ASSIST), "会办": ("role", ASSIST), "参办": ("role", ASSIST),
     "会同": ("pivot", LEAD), "配合": ("pivot", ASSIST), "协助": ("pivot", ASSIST), "协同": ("pivot", ASSIST),
+    "商": ("pivot", LEAD),  # X牵头商Y / X商Y办理: X leads after consulting Y, who assists
     # act, reply expected
     "阅处": ("role", HANDLE), "阅办": ("role", HANDLE), "办理": ("role", HANDLE), "研办": ("role", HANDLE),
     "研复": ("role", HANDLE), "研处": ("role", HANDLE), "研提": ("role", HANDLE), "办复": ("role", HANDLE),
@@ -212,6 +219,8 @@ _WORDS: dict[str, tuple[str, str | None]] = {
     "送": ("deliver", HANDLE), "转": ("deliver", HANDLE), "呈": ("deliver", HANDLE), "交": ("deliver", HANDLE),
     "转送": ("deliver", HANDLE), "分送": ("deliver", HANDLE), "呈送": ("deliver", HANDLE),
     "送交": ("deliver", HANDLE), "转交": ("deliver", HANDLE), "转发": ("deliver", HANDLE),
+    "转发至": ("deliver", HANDLE), "批转至": ("deliver", HANDLE), "批转": ("deliver", HANDLE),
+    "转至": ("deliver", HANDLE), "送至": ("deliver", HANDLE), "批送": ("deliver", HANDLE),
     "抄送": ("deliver", READ), "抄": ("deliver", READ),
     "请": ("prefix", HANDLE), "由": ("prefix", HANDLE), "交由": ("prefix", HANDLE), "转请": ("prefix", HANDLE),
     "送请": ("prefix", HANDLE), "拟请": ("prefix", HANDLE),
@@ -225,7 +234,8 @@ _WORDS: dict[str, tuple[str, str | None]] = {
 _MAX_WORD = max(len(w) for w in _WORDS)
 # One-character prefixes and 存 only count at a token boundary (not inside a run of name text), so 交通运输厅 or
 # 存在问题 are not read as 交 + … or 存 + ….
-_BOUNDARY_ONLY = {w for w, (kind, value) in _WORDS.items() if len(w) == 1 and kind in ("deliver", "prefix")} | {"存"}
+_BOUNDARY_ONLY = {w for w, (kind, value) in _WORDS.items() if len(w) == 1 and kind in ("deliver", "prefix")} | {
+    "存", "商"}
 # A word is not that word when followed by these (研究室, 负责同志, 污水处理厂, 交通, 后勤, 存在, 报社).
 _NOT_BEFORE: dict[str, tuple[str, ...]] = {
     "研究": ("室", "院", "所", "会", "中心", "生", "员"),
@@ -237,7 +247,12 @@ _NOT_BEFORE: dict[str, tuple[str, ...]] = {
     "报": ("社", "刊", "纸"),
     "阅": ("览",),
     "即": ("将",),
+    "商": ("务", "业", "会", "场", "品", "贸", "标", "户", "量", "店", "人", "报", "超", "城", "圈", "铺", "检", "洽", "定"),
 }
+# "…报X" glued to the words before it (结果报X, 意见报X) still names where the report goes.
+_REPORT_WORDS = ("报", "上报", "报送", "呈报")
+# Before a unit, these make it the source of an opinion or a rule, not a recipient (根据财政厅意见).
+_SOURCE_PREPOSITIONS = ("根据", "按照", "依据", "参照", "遵照", "按")
 
 _TERMINATORS = set("。；;！!？?\n\r")
 _COORD = set("、和及与")
@@ -372,6 +387,7 @@ class _Mention:
     comrade: bool = False
     coordinated: bool = False
     after_deliver: bool = False
+    source: bool = False  # 根据X意见: X is where an opinion comes from, not a recipient
 
 
 def _strip_name(text: str) -> tuple[str, bool]:
@@ -405,6 +421,21 @@ def _word_at(text: str, pos: int, at_boundary: bool, directory: Directory) -> st
         ):
             continue
         return word
+    return None
+
+
+def _report_at(text: str, pos: int, directory: Directory) -> str | None:
+    """A report word inside a run of words ("结果报自治区政府办公厅") when a unit follows it: the report's
+    destination, so the words before it are not glued to a unit name."""
+    for word in sorted(_REPORT_WORDS, key=len, reverse=True):
+        if not text.startswith(word, pos):
+            continue
+        rest = pos + len(word)
+        if directory.match_at(text, rest) is not None:
+            return word
+        m = re.match(r"[^\s，,。；;！!？?、]+", text[rest:])
+        if m and _ends_like_unit(_strip_name(m.group(0))[0]):
+            return word
     return None
 
 
@@ -451,6 +482,8 @@ def _tokenize(text: str, directory: Directory, ref: date) -> tuple[list[_Tok], l
             i += length
             continue
         word = _word_at(text, i, not buf, directory)
+        if word is None and buf:
+            word = _report_at(text, i, directory)
         if word is not None:
             flush_name()
             kind, value = _WORDS[word]
@@ -531,16 +564,19 @@ def _resolve_runs(tokens: list[_Tok]) -> list[_Tok]:
             glue = prev is not None and (
                 (prev.kind == "unit" and tok.kind == "unit")
                 or (prev.kind == "name" and tok.kind == "unit" and _glues_left(prev))
-                or (prev.kind == "unit" and tok.kind == "name" and _glues_right(tok))
+                or (prev.kind == "unit" and tok.kind == "name" and (_glues_right(tok) or tok.comrade))
             )
             if glue:
                 pieces[-1].append(tok)
             else:
                 pieces.append([tok])
-        for piece in pieces:
+        for n, piece in enumerate(pieces):
             text = "".join(t.text for t in piece)
             comrade = any(t.comrade for t in piece)
-            if len(piece) > 1:
+            person = len(piece) == 2 and piece[0].kind == "unit" and piece[1].kind == "name" and piece[1].comrade
+            if person and isinstance(piece[0].value, DirectoryUnit):
+                mention = _Mention(text, piece[0].value, comrade=True)  # 财政厅张三同志: a person of that unit
+            elif len(piece) > 1:
                 mention = _Mention(text, None, glued=True, comrade=comrade)
             elif piece[0].kind == "unit":
                 unit = piece[0].value
@@ -550,6 +586,8 @@ def _resolve_runs(tokens: list[_Tok]) -> list[_Tok]:
                     mention = _Mention(text, None, ambiguous=True)
             else:
                 mention = _Mention(text, None, comrade=comrade)
+            before = pieces[n - 1][-1] if n else None
+            mention.source = before is not None and before.kind == "name" and before.text.endswith(_SOURCE_PREPOSITIONS)
             out.append(_Tok("mention", text, mention))
         i = j
     return out
@@ -584,6 +622,8 @@ class _Builder:
     def close(self, role: str | None) -> None:
         """Give every mention of the current group ``role`` and open a new, plain group."""
         for m in self.mentions:
+            if m.source:
+                continue
             if role == _INSTRUCT:
                 if m.text not in _FILLERS and _has_letters(m.text) and m.text not in self.needs_instruction:
                     self.needs_instruction.append(m.text)

@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "printing",
     "auditlog",
     "desk",
+    "ocr",
 ]
 
 MIDDLEWARE = [
@@ -299,6 +300,12 @@ CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_TASK_DEFAULT_QUEUE = "default"
 SIGNER_QUEUE = env.str("AUDIT_SIGNER_QUEUE", default="signer")
+# OCR has a queue of its own, consumed by its own worker (concurrency 1, one inference thread): a scan takes
+# seconds per page and must never sit in front of a 特提 routing. urgent/default are chosen per call. The
+# checkpoint signer's queue likewise: only the process holding AUDIT_SIGNING_KEY consumes it.
+CELERY_TASK_ROUTES = {"ocr.tasks.read_scan": {"queue": "ocr"}, "audit.tasks.sign_checkpoint": {"queue": SIGNER_QUEUE}}
+OCR_DPI = env.int("OCR_DPI", default=200)  # PDF pages are rendered at this resolution
+OCR_MAX_PAGES = env.int("OCR_MAX_PAGES", default=10)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Celery's Django fix-up closes the database connection before and after every task unless this is set: a new
 # PostgreSQL connection per task was half of a routing task's time (bench/README.md). Connections are kept
@@ -323,10 +330,9 @@ CELERY_BEAT_SCHEDULE = {
 }
 # Declared queues: a plain `celery -A telegram_office worker` consumes exactly these, urgent first (Redis: BRPOP
 # asks the keys in this order with the "priority" strategy; one priority step keeps each queue a single key, so a
-# 特提 message is never behind a default one). The checkpoint signer's queue is deliberately not declared: only the
-# process that holds AUDIT_SIGNING_KEY consumes it (`worker -B -Q signer`, see docker-compose.yml).
+# 特提 message is never behind a default one). The checkpoint signer's and the OCR queues are deliberately not
+# declared: their own workers consume them (`worker -B -Q signer`, `worker -Q ocr`, see docker-compose.yml).
 CELERY_TASK_QUEUES = [Queue("urgent", routing_key="urgent"), Queue("default", routing_key="default")]
-CELERY_TASK_ROUTES = {"audit.tasks.sign_checkpoint": {"queue": SIGNER_QUEUE}}
 if not CELERY_BROKER_URL.startswith("filesystem://"):
     CELERY_BROKER_TRANSPORT_OPTIONS.update({"queue_order_strategy": "priority", "priority_steps": [0]})
 

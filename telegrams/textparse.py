@@ -1,11 +1,26 @@
 """Text → fields parser for received plain telegrams (明电).
 
-Pure Python (stdlib + zoneinfo), no Django imports: the paste form, the ``parse_telegram``
-command and offline tools share it. ``parse`` never raises anything but
+Pure Python (stdlib + zoneinfo + OpenCC's converter), no Django imports: the paste form, OCR, the
+``parse_telegram`` command and offline tools share it. ``parse`` never raises anything but
 ``TelegramParseError`` (a ``ValueError`` with a Chinese message for the clerk).
+
+It reads the way a careful clerk does: first it cleans what the copy added (traditional script → simplified,
+OCR's ASCII punctuation and bracket styles, O/l for 0/1 in numbers, line breaks that were lost, a sender's
+number broken across lines or glued to the title, page furniture — breadcrumbs, share buttons, publication
+lines, footers), then it *scores* candidate lines for 主送, title and signature rather than trusting one
+position.
 
 Rules a reviewer should know
 ----------------------------
+* Normalising: OpenCC t2s on the whole text (the register keeps simplified characters; the scan or file is the
+  record of the printed form); ASCII ``: , ; ( )`` next to Chinese become full-width; O/o/l/I inside a
+  number's year or sequence become digits.
+* A text whose breaks were lost (five lines or fewer, one of them 120+ characters) gets them back before
+  labels, around banners, stamps and numbers, around the 主送 list, before headings that follow a sentence,
+  and around the closing signature and date.
+* Page furniture (当前位置/首页 > …, 分享到：, 【打印】, 发布时间/来源/浏览次数, 上一篇/下一篇, 版权所有, ICP备,
+  责任编辑, page numbers "—2—", a news agency's "新华社北京…电" lead line) is never a title, a 主送 line or a
+  signature; trailing furniture is dropped before the signature is looked for.
 * Labels (来电单位, 等级, 收报时间, 标题, 领导批示, 批办, 发电单位, 主送, 抄送 …) may have spaces
   between their characters ("标 题", "领 导 批 示") and be followed by "：", ":", a tab, spaces or
   nothing. A label counts at the start of a line, after whitespace/punctuation, or anywhere when
@@ -18,7 +33,9 @@ Rules a reviewer should know
   ［］→[]); a prefix containing 发 or ending in 电/函 is the sender's number (brackets → 〔〕);
   otherwise the receipt header part (before 发电单位 / "…发电") decides.
 * The 主送 line is a line labelled 主送, or else the first line after the last header label that
-  ends with "：" and is not a sentence (no 。！？, not "…如下："). Without it there is no body.
+  ends with "：", is not a sentence (no 。！？, not "…如下：") nor furniture, and names units (a piece ends
+  like a unit, or it starts with 各/有关). A list wrapped by OCR pulls in the lines above it that read as
+  part of the list. Without it there is no body.
 * 主送/抄送 lists split on ，,；; always (outside brackets) but on 、 only when every piece is a
   complete unit name: it ends with a unit suffix (会/厅/局/委/部/办/院/…/中心/公司) and no later
   piece starts with a generic word (各/有关/所属…) that leans on a shared qualifier. So
@@ -31,7 +48,12 @@ Rules a reviewer should know
   joined to the next (OCR/page-break splits) unless either is a heading (一、 （一） 1. 一是 …
   without 。). Paragraphs are joined with "\\n". Spaces between CJK characters are removed in
   every value (OCR artefacts).
-* Title without a 标题 label: the unlabelled line(s) right above the 主送 line.
+* Title without a 标题 label: the best-scoring block of one to three lines above the 主送 line (关于,
+  ending in 通知/通报/意见/…, no sentence punctuation, closeness), after stripping an index prefix
+  ("17.") and 《》 with a date after them.
+* sending_unit without a 发电单位 (发文机关, 发布部门) label: the signatory, else the title's part before 关于
+  when it ends like a unit. classification without a 明电/密电 mark: 明电 when the sender's number has 明电.
+* A 批办/标题/领导批示 wrapped onto more lines keeps the punctuation at each wrap.
 * 收报时间 without a year takes the year of ``now`` (the previous one if that lands in the future).
 """
 
@@ -40,7 +62,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
+
+import opencc
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -114,6 +139,31 @@ _BOX_RE = re.compile("[\u2500-\u257f]")
 _ZERO_WIDTH_RE = re.compile("[\u200b-\u200d\u2060\ufeff]")
 _FULLWIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
 _SPACES = str.maketrans({"\u3000": " ", "\u00a0": " ", "\u2002": " ", "\u2003": " ", "\u2009": " "})
+# ASCII punctuation OCR and web copies put next to Chinese text, and its full-width form.
+_HAN_CLASS = "[\u3400-\u4dbf\u4e00-\u9fff]"
+_ASCII_PUNCT_RES: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(f"(?<={_HAN_CLASS})[ \t]*:|:(?=[ \t]*{_HAN_CLASS})"), "："),
+    (re.compile(f"(?<=[{_HAN_CLASS[1:-1]}）)]),(?=[ \t]*[{_HAN_CLASS[1:-1]}（(])"), "，"),
+    (re.compile(f"(?<={_HAN_CLASS});"), "；"),
+)
+# "(局)" → "（局）": ASCII parentheses around Chinese; a bare "(2024)" stays for the number pattern.
+_ASCII_PARENS_RE = re.compile(r"\(([^()\n]{1,30})\)")
+# O/o/l/I read for 0/1 inside a number's year or sequence ("宁机明收[2O23]1187号", "[2024]O388号").
+_OCR_NUMBER_RE = re.compile(r"([\[［〔【(（][ \t]*)([0-9OoIl]{4})([ \t]*[\]］〕】)）][ \t]*)([0-9OoIl]{1,6})(?=[ \t]*号)")
+_OCR_YEAR_RE = re.compile(r"(?<![A-Za-z0-9])([12][0-9OoIl]{3})(?=[ \t]*年)")
+_OCR_DIGITS = str.maketrans("OoIl", "0011")
+
+
+@lru_cache(maxsize=1)
+def _t2s() -> opencc.OpenCC:
+    return opencc.OpenCC("t2s")
+
+
+def _ocr_digits(m: re.Match[str]) -> str:
+    groups = list(m.groups())
+    if not any(c.isdigit() for c in "".join(g for g in groups if g)):
+        return m.group(0)
+    return "".join((g.translate(_OCR_DIGITS) if k in (1, 3) else g) for k, g in enumerate(groups) if g is not None)
 
 _TERMINAL_RE = re.compile(r"[。！？!?；;：:…]+[”’」』）)]*$")
 _HEADING_RE = re.compile(
@@ -144,8 +194,11 @@ def _smart_join(parts: list[str]) -> str:
     return out
 
 
-def _clean_value(s: str, *, keep_period: bool = False) -> str:
+def _clean_value(s: str, *, keep_period: bool = False, wrapped: bool = False) -> str:
+    """A label's value cleaned; ``wrapped``: a line the value continues after, which keeps its punctuation."""
     s = _collapse(s.replace("|", " ").replace("｜", " "))
+    if wrapped:
+        return s.lstrip(" \t:：").rstrip()
     s = s.strip(" \t:：")
     s = s.rstrip("，,；;、" if keep_period else "，,；;、。.")
     return s.strip()
@@ -284,6 +337,8 @@ _CLOSE = "]］〕】)）"
 _NUMBER_RE = re.compile(
     f"[{re.escape(_OPEN)}][ \\t]*(?P<year>\\d{{4}})[ \\t]*[{re.escape(_CLOSE)}][ \\t]*(?P<seq>\\d{{1,6}})[ \\t]*号"
 )
+# The receipt number is kept as printed, in this office's square brackets (〔〕 stays: some desks print it).
+_RECEIPT_BRACKETS = str.maketrans({"［": "[", "］": "]", "【": "[", "】": "]", "（": "[", "）": "]", "(": "[", ")": "]"})
 _PREFIX_NOISE_RE = re.compile("^(?:特提|特急|加急|平急|明电|密电|等级|[·・•])+")
 
 
@@ -305,8 +360,15 @@ class _Number:
     text: str  # as printed, whitespace removed
 
 
-def _numbers_in(line: str, index: int) -> list[_Number]:
-    found: list[_Number] = []
+# Where a prefix glued to running text or a title starts: after the last of these words ("…的通知国办发明电").
+_PREFIX_CUT_RE = re.compile(
+    "通知|通报|意见|决定|报告|请示|批复|公告|通告|纪要|办法|方案|预案|的|关于|根据|按照|依据|参照|转发|印发|执行|落实|精神"
+)
+
+
+def _number_spans(line: str) -> list[tuple[int, int, str, str]]:
+    """(start, end, prefix, number as printed without whitespace) for each "X〔2020〕7号" in the line."""
+    found: list[tuple[int, int, str, str]] = []
     for m in _NUMBER_RE.finditer(line):
         stop = m.start()
         while stop > 0 and line[stop - 1] in " \t":  # OCR: "宁机明收 ［2024］ 0588 号"
@@ -314,12 +376,19 @@ def _numbers_in(line: str, index: int) -> list[_Number]:
         start = stop
         while start > 0 and stop - start < 16 and re.match(f"[{_HAN}A-Za-z·・]", line[start - 1]):
             start -= 1
-        prefix = _PREFIX_NOISE_RE.sub("", line[start:stop])
+        raw = line[start:stop]
+        cut = max((c.end() for c in _PREFIX_CUT_RE.finditer(raw)), default=0)
+        noise = _PREFIX_NOISE_RE.match(raw[cut:])
+        start += cut + (noise.end() if noise else 0)
+        prefix = line[start:stop]
         if not prefix:
             continue
-        text = prefix + re.sub(r"[ \t]+", "", m.group(0))
-        found.append(_Number(index, prefix, text))
+        found.append((start, m.end(), prefix, prefix + re.sub(r"[ \t]+", "", m.group(0))))
     return found
+
+
+def _numbers_in(line: str, index: int) -> list[_Number]:
+    return [_Number(index, prefix, text) for _, _, prefix, text in _number_spans(line)]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -332,13 +401,18 @@ _LABELS: dict[str, tuple[str, ...]] = {
     "title": ("标题", "题目"),
     "annotation": ("领导批示", "首长批示"),
     "instruction": ("批办意见", "批办"),
-    "sending_unit": ("发电单位", "发电机关"),
+    "sending_unit": ("发电单位", "发电机关", "发文机关", "发布部门", "颁布部门", "发布机关", "制定机关"),
     "receipt_no": ("收文编号", "收电编号", "收报编号"),
     "sender_doc_no": ("发电文号", "来电文号", "发文字号", "文号"),
     "addressees": ("主送单位", "主送机关", "主送"),
     "cc": ("抄送单位", "抄送机关", "抄送"),
     # Recognised only so that they end the value before them.
     "other": ("签发盖章", "签发人", "签发", "密级", "份号", "页数", "联系人", "联系电话"),
+    # A database's or portal's metadata block and a web page's furniture: labels, so never a title or 主送.
+    "meta": ("索引号", "主题分类", "成文日期", "发布日期", "发布时间", "实施日期", "生效日期", "施行日期", "公布日期",
+             "时效性", "效力位阶", "效力级别", "法规类别", "主题词", "来源", "浏览次数", "阅读次数", "点击数",
+             "分享到", "当前位置", "您现在的位置", "您的位置", "字号", "责任编辑", "上一篇", "下一篇", "主办单位",
+             "承办单位", "网站标识码", "相关附件", "相关链接"),
 }
 _LABEL_RE = re.compile(
     "|".join(
@@ -389,13 +463,181 @@ def _is_structural(line: str) -> bool:
 
 
 # ---------------------------------------------------------------------------------------------
+# What the copy added: page furniture, lost line breaks, numbers broken or glued
+
+_FURNITURE_RES = (
+    re.compile(r"首页\s*[>›»/]|[>›»]\s*(?:通知公告|正文|政务公开|信息公开|新闻中心|政策文件)"),
+    re.compile(r"^(?:当前位置|您现在的位置|您的位置|位置)："),
+    re.compile(
+        r"^(?:分享到?|分享至|扫一扫|微信扫一扫|扫码|收藏本页|打印本页|关闭窗口|【|打印|关闭|我要纠错|联系我们|网站地图|"
+        r"使用帮助|版权所有|网站标识码|上一篇|下一篇|相关附件|相关链接|相关文章|附件下载|本篇法规)"
+    ),
+    re.compile(r"^(?:字号|字体|责任编辑|编辑|来源|发布时间|浏览次数|阅读次数|点击数|主办单位|承办单位)："),
+    re.compile(r"ICP备|公网安备|版权所有|Copyright|©|请登录查看"),
+    re.compile(r"^[—\-－–]{1,2}\s*\d{1,4}\s*[—\-－–]{1,2}$"),  # a page number
+    # A news agency's lead line: the text that follows is the agency's copy, not the telegram's head.
+    re.compile(f"^(?:新华社|中新社|人民网|央视网|中国新闻网|本报)[{_HAN}]{{0,10}}\\d{{1,2}}月\\d{{1,2}}日电$"),
+    re.compile(r"^(?:目录|…{2,}|\.{3,})$"),
+)
+
+
+def _is_furniture(line: str) -> bool:
+    s = _collapse(line)
+    return bool(s) and any(r.search(s) for r in _FURNITURE_RES)
+
+
+def _lost_breaks(lines: list[str]) -> bool:
+    """A telegram has a dozen lines at least; five or fewer with a very long one lost its breaks."""
+    nonblank = [line for line in lines if line.strip()]
+    return 0 < len(nonblank) <= 5 and max(len(line) for line in nonblank) >= 120
+
+
+_BANNER_RE = re.compile(f"(?<![{_HAN}])(?:内部[明密]电|[{_HAN}]{{2,16}}发电|[{_HAN}]{{0,10}}专用章|签发盖章)(?![{_HAN}])")
+_HEADING_CUT_RE = re.compile(
+    r"(?<=[。：；！？])[ \t]*(?=[一二三四五六七八九十]{1,3}、|（[一二三四五六七八九十]{1,3}）|[一二三四五六七八九十]是)"
+)
+_DATE_TEXT = (
+    r"\d{4}[ \t]*年[ \t]*\d{1,2}[ \t]*月[ \t]*\d{1,2}[ \t]*日|\d{4}[-/.]\d{1,2}[-/.]\d{1,2}"
+    r"|[〇○零一二三四五六七八九]{4}年[一二三四五六七八九十]{1,3}月[一二三四五六七八九十]{1,3}日"
+)
+_CLOSING_RE = re.compile(
+    f"(?P<unit>[^。！？；：\\s]{{2,40}})[ \\t]*(?P<date>{_DATE_TEXT})(?P<note>[ \\t]*（[^（）]{{1,20}}）)?[ \\t]*$"
+)
+_TITLE_END_RE = re.compile(r"(?:通知|通报|意见|决定|报告|请示|批复|公告|通告|纪要|办法|方案|预案)")
+
+
+def _names_units(s: str) -> bool:
+    """Whether a 主送-like text names units: a piece that ends like a unit, or a list opening with 各/有关."""
+    s = _collapse(s).rstrip("：:")
+    if len(s) < 2 or len(s) > 300:
+        return False
+    if s.startswith(("各", "有关")):
+        return True
+    pieces = [re.sub(r"（[^（）]*）$", "", p.strip()) for p in _split_top_level(s, "，,；;、")]
+    return any(_is_unit(p) for p in pieces)
+
+
+def _addressee_colon(line: str, labels: list[_Label]) -> tuple[int, int] | None:
+    """(start of the list, end of its colon) for the 主送 list inside a line that lost its breaks."""
+    label_colons = {lab.end - 1 for lab in labels if line[lab.end - 1 : lab.end] == "："}
+    numbers = [end for _, end, _, _ in _number_spans(line)]
+    for c in (m.start() for m in re.finditer("：", line)):
+        if c in label_colons:
+            continue
+        start = max(
+            [m.end() for m in re.finditer(r"[\s。！？；]", line[:c])]
+            + [end for end in numbers if end <= c]
+            + [m.end() for m in _TITLE_END_RE.finditer(line[:c])]
+            + [0]
+        )
+        if _names_units(line[start:c]) and not _labels_in(line[start:c]):
+            return start, c + 1
+    return None
+
+
+def _recover_breaks(line: str) -> list[str]:
+    """Cut a line that holds a whole telegram back into the lines a clerk would see."""
+    if len(line) < 120:
+        return [line]
+    labels = _labels_in(line)
+    zs = _addressee_colon(line, labels)
+    head_end = zs[0] if zs else len(line)
+    cuts: set[int] = set(zs or ())
+    for lab in labels:
+        m_start = lab.start
+        if m_start < head_end or (lab.key == "cc" and line[lab.end - 1 : lab.end] == "："):
+            cuts.add(m_start)
+    for m in _BANNER_RE.finditer(line, 0, head_end):
+        cuts.update((m.start(), m.end()))
+    for start, end, _, _ in _number_spans(line[:head_end]):
+        cuts.update((start, end))
+    body_end = max((lab.start for lab in labels if lab.key == "cc" and lab.start >= head_end), default=len(line))
+    for m in _HEADING_CUT_RE.finditer(line, head_end, body_end):
+        cuts.add(m.end())
+    closing = _CLOSING_RE.search(line[head_end:body_end])
+    if closing:
+        unit_start = head_end + closing.start("unit")
+        cuts.update((unit_start, head_end + closing.start("date"), head_end + closing.end("date")))
+    bounds = [0, *sorted(c for c in cuts if 0 < c < len(line)), len(line)]
+    return [piece for a, b in zip(bounds, bounds[1:], strict=False) if (piece := line[a:b].strip())]
+
+
+_PARTIAL_TAIL_RE = re.compile(f"[{re.escape(_OPEN)}][ \\t]*\\d{{4}}[ \\t]*[{re.escape(_CLOSE)}]?[ \\t]*$")
+_REST_HEAD_RE = re.compile(f"^[ \\t]*[{re.escape(_CLOSE)}]?[ \\t]*\\d{{1,6}}[ \\t]*号")
+_PREFIX_LINE_RE = re.compile(f"^[{_HAN}A-Za-z·]{{1,10}}$")
+_NUMBER_START_RE = re.compile(
+    f"^[ \\t]*[{_HAN}]{{0,2}}[{re.escape(_OPEN)}][ \\t]*\\d{{4}}[ \\t]*[{re.escape(_CLOSE)}][ \\t]*\\d{{1,6}}[ \\t]*号"
+)
+
+
+def _mend_numbers(lines: list[str]) -> list[str]:
+    """Join a sender's number that a narrow column broke in two ("宁政办发明" / "电〔2023〕2号",
+    "…电〔2024〕" / "21号")."""
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if i + 1 < len(lines):
+            nxt = lines[i + 1]
+            rest = _REST_HEAD_RE.match(nxt)
+            if rest and _PARTIAL_TAIL_RE.search(line) and not _NUMBER_RE.search(line):
+                out.append(line.rstrip() + nxt[: rest.end()].strip())
+                lines = [*lines[: i + 1], nxt[rest.end() :], *lines[i + 2 :]]
+                i += 1
+                continue
+            stripped = line.strip()
+            if (
+                _PREFIX_LINE_RE.match(stripped)
+                and _NUMBER_START_RE.match(nxt)
+                and not _labels_in(stripped)
+                and not _is_structural(stripped)
+            ):
+                out.append(stripped + nxt.strip())
+                i += 2
+                continue
+        out.append(line)
+        i += 1
+    return out
+
+
+def _split_glued_numbers(lines: list[str]) -> list[str]:
+    """A title with its number glued on ("…的通知宁党办电〔2024〕21号") becomes two lines."""
+    out: list[str] = []
+    for line in lines:
+        spans = _number_spans(line) if not _labels_in(line) else []
+        if spans:
+            start, end, _, _ = spans[0]
+            before = _collapse(line[:start])
+            if len(before) >= 6 and _TITLE_END_RE.search(before[-3:]) and not line[end:].strip():
+                out.extend((line[:start].rstrip(), line[start:]))
+                continue
+        out.append(line)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
 # Parsing
 
 
-def _normalise_text(text: str) -> list[str]:
+def _full_width_punct(line: str) -> str:
+    for pattern, repl in _ASCII_PUNCT_RES:
+        line = pattern.sub(repl, line)
+    return _ASCII_PARENS_RE.sub(lambda m: f"（{m[1]}）" if re.search(_HAN_CLASS, m[1]) else m[0], line)
+
+
+def _normalise_text(text: str) -> tuple[list[str], list[str]]:
+    """(lines as printed, lines to match on): the body is taken from the first, every field from the second,
+    which also has OCR's ASCII punctuation next to Chinese in its full-width form."""
     text = _ZERO_WIDTH_RE.sub("", text).translate(_FULLWIDTH_DIGITS).translate(_SPACES)
     text = _BOX_RE.sub("  ", text)
-    return [line.rstrip() for line in text.splitlines()]
+    text = _t2s().convert(text)
+    text = _OCR_NUMBER_RE.sub(_ocr_digits, text)
+    text = _OCR_YEAR_RE.sub(lambda m: m.group(1).translate(_OCR_DIGITS), text)
+    lines = [line.rstrip() for line in text.splitlines()]
+    if _lost_breaks(lines):
+        lines = [part for line in lines for part in _recover_breaks(_full_width_punct(line))]
+    printed = _split_glued_numbers(_mend_numbers(lines))
+    return printed, [_full_width_punct(line) for line in printed]
 
 
 def _is_addressee_line(line: str, labels: list[_Label]) -> bool:
@@ -404,7 +646,17 @@ def _is_addressee_line(line: str, labels: list[_Label]) -> bool:
         return False
     if any(c in _SENTENCE_PUNCT for c in s) or s.rstrip(":：").endswith("如下"):
         return False
-    return not _is_structural(s)
+    return not _is_structural(s) and not _is_furniture(s) and _names_units(s)
+
+
+def _continues_list(line: str, labels: list[_Label]) -> bool:
+    """A line above the 主送 line that is the start of the same list, wrapped by OCR or a narrow page."""
+    s = _collapse(line)
+    if not s or labels or _is_structural(s) or _is_furniture(s) or any(c in _SENTENCE_PUNCT for c in s):
+        return False
+    if s[-1] in "、，,；;":
+        return True
+    return ("、" in s or "，" in s) and "关于" not in s and not _TITLE_END_RE.search(s[-3:])
 
 
 def _find_addressee_lines(lines: list[str], labels: list[list[_Label]]) -> tuple[int, int] | None:
@@ -423,7 +675,7 @@ def _find_addressee_lines(lines: list[str], labels: list[list[_Label]]) -> tuple
         if _is_addressee_line(lines[i], labels[i]):
             # A list wrapped by OCR: pull in the lines above that end with a list separator.
             j = i
-            while j - 1 > last_head and (prev := _collapse(lines[j - 1])) and prev[-1] in "、，,；;" and not labels[j - 1]:
+            while j - 1 > last_head and i - j < 3 and _continues_list(lines[j - 1], labels[j - 1]):
                 j -= 1
             return j, i
     return None
@@ -457,7 +709,8 @@ def _header_values(lines: list[str], labels: list[list[_Label]], stop: int) -> d
 
 def _first(values: dict[str, list[tuple[int, list[str]]]], key: str, join: str = "") -> str | None:
     for _, parts in values.get(key, []):
-        cleaned = [c for c in (_clean_value(p, keep_period=True) for p in parts) if c]
+        last = max((n for n, p in enumerate(parts) if _clean_value(p)), default=0)
+        cleaned = [c for n, p in enumerate(parts) if (c := _clean_value(p, keep_period=True, wrapped=n < last))]
         if cleaned:
             return "\n".join(cleaned) if join == "\n" else _smart_join(cleaned)
     return None
@@ -477,6 +730,14 @@ def _reflow(lines: list[str]) -> str | None:
         paragraphs.append([line])
         heading = bool(_HEADING_RE.match(line)) and "。" not in line
     return "\n".join(_smart_join(p) for p in paragraphs) or None
+
+
+def _drop_trailing_furniture(tail: list[str]) -> list[str]:
+    """A web page's footer after the date (links, contacts, copyright, page numbers) is not the telegram's."""
+    end = len(tail)
+    while end > 0 and (not tail[end - 1].strip() or _is_furniture(tail[end - 1])):
+        end -= 1
+    return tail[:end]
 
 
 def _signature_like(s: str) -> bool:
@@ -518,22 +779,69 @@ def _split_signature(tail: list[str]) -> tuple[int, str | None, date | None]:
     return end, "、".join(units) or None, signed_on
 
 
+_DOC_TYPE_END_RE = re.compile(
+    r"(?:通知|通报|意见|决定|函|报告|请示|批复|公告|通告|纪要|要点|规定|细则|办法|方案|预案|指引|指南|提示|安排|"
+    r"命令|决议|公报|复函)$"
+)
+_INDEX_PREFIX_RE = re.compile(r"^(?:\d{1,3}[.．、](?!\d)|（\d{1,3}）|第\d{1,3}[篇条]|[一二三四五六七八九十]{1,3}、)[ \t]*")
+_BOOK_TITLE_RE = re.compile(r"^《(?P<title>[^《》]{4,})》[ \t]*(?:（[^（）]*\d[^（）]*）)?$")
+
+
+def _clean_title(text: str) -> str:
+    """Strip a compilation's index ("17.") and 《》 with the date after them."""
+    text = _INDEX_PREFIX_RE.sub("", text)
+    m = _BOOK_TITLE_RE.match(text)
+    return m["title"] if m else text
+
+
+def _title_score(title: str, distance: int) -> float | None:
+    if not 4 <= len(title) <= 150 or any(c in title for c in "。！？；") or _SIG_DATE_RE.match(title):
+        return None
+    score = 0.0
+    if "关于" in title:
+        score += 3
+        head = title.split("关于", 1)[0]
+        if len(head) >= 2 and _is_unit(head):  # "机关+关于+事由": the sender's name belongs to the title
+            score += 1
+    if _DOC_TYPE_END_RE.search(title):
+        score += 4
+    if "，" in title or "：" in title:
+        score -= 3
+    return score - 0.3 * distance
+
+
 def _title_above(lines: list[str], labels: list[list[_Label]], addressee_line: int) -> str | None:
-    block: list[str] = []
-    i = addressee_line - 1
-    while i >= 0 and len(block) < 4:
+    """The best-scoring block of 1–3 consecutive lines among the dozen lines above the 主送 line."""
+    runs: list[list[tuple[int, str]]] = [[]]  # (distance in non-blank lines, collapsed line)
+    distance = 0
+    for i in range(addressee_line - 1, -1, -1):
         line = lines[i]
-        if line.strip():
-            if labels[i] or _is_structural(line):
-                break
-            block.insert(0, _collapse(line))
-        i -= 1
-    # A bare telegram may start with the sender's name above the title: drop it when the rest
-    # still reads as "机关+关于+事由" (a title starting with 关于 keeps its first line).
-    while len(block) > 1 and "关于" not in block[0] and "关于" in "".join(block[1:]) and not block[1].startswith("关于"):
-        block.pop(0)
-    title = _smart_join(block)
-    return title if 0 < len(title) <= 200 else None
+        if not line.strip():
+            runs.append([])
+            continue
+        distance += 1
+        if distance > 14 or any(lab.key in _HEAD_KEYS and lab.separated for lab in labels[i]):
+            break
+        if labels[i] or _is_structural(line) or _is_furniture(line):
+            runs.append([])
+            continue
+        runs[-1].insert(0, (distance, _collapse(line)))
+    best: tuple[float, int, str] | None = None
+    for run in runs:
+        for a in range(len(run)):
+            for b in range(a + 1, min(a + 3, len(run)) + 1):
+                title = _clean_title(_smart_join([text for _, text in run[a:b]]))
+                score = _title_score(title, run[b - 1][0] - 1)
+                if score is not None and (best is None or (score, -(b - a)) > (best[0], best[1])):
+                    best = (score, -(b - a), title)
+    if best is None or best[0] < 2:
+        return None
+    return best[2]
+
+
+def _unit_of_title(title: str | None) -> str | None:
+    head = title.split("关于", 1)[0] if title and "关于" in title else ""
+    return head if len(head) >= 2 and _is_unit(head) else None
 
 
 def _precedence_and_class(value: str | None, head: list[str]) -> tuple[str | None, str | None]:
@@ -558,7 +866,7 @@ def _precedence_and_class(value: str | None, head: list[str]) -> tuple[str | Non
 
 
 def _parse(text: str, now: datetime | None) -> ParsedTelegram:
-    lines = _normalise_text(text)
+    printed, lines = _normalise_text(text)
     labels = [_labels_in(line) for line in lines]
     zs_range = _find_addressee_lines(lines, labels)
     head_end = zs_range[0] if zs_range else len(lines)
@@ -604,11 +912,11 @@ def _parse(text: str, now: datetime | None) -> ParsedTelegram:
                 and i < telegram_start
             )
             if is_receipt and result.receipt_no is None:
-                result.receipt_no = num.text.replace("［", "[").replace("］", "]")
+                result.receipt_no = num.text.translate(_RECEIPT_BRACKETS)
             elif not is_receipt and result.sender_doc_no is None:
                 result.sender_doc_no = normalize_doc_no(num.text)
     if result.receipt_no is None and (v := _first(values, "receipt_no")):
-        result.receipt_no = re.sub(r"\s+", "", v).replace("［", "[").replace("］", "]")
+        result.receipt_no = re.sub(r"\s+", "", v).translate(_RECEIPT_BRACKETS)
     if result.sender_doc_no is None and (v := _first(values, "sender_doc_no")):
         result.sender_doc_no = normalize_doc_no(v)
 
@@ -635,12 +943,19 @@ def _parse(text: str, now: datetime | None) -> ParsedTelegram:
                 parts.append(extra)
             cc_text = _smart_join([_collapse(p) for p in parts])
             tail = tail[:cc_at]
+        tail = _drop_trailing_furniture(tail)
         body_end, result.signatory, result.signed_on = _split_signature(tail)
-        result.body = _reflow(tail[:body_end])
+        result.body = _reflow(printed[k : k + body_end])
         if result.title is None:
             result.title = _title_above(lines, labels, zs)
     if cc_text:
         result.cc = split_units(cc_text)
+
+    # What the text says without a label: who sent it (signature, else the title's "X关于") and 明电.
+    if result.sending_unit is None:
+        result.sending_unit = result.signatory or _unit_of_title(result.title)
+    if result.classification is None and result.sender_doc_no:
+        result.classification = next((c for c in CLASSIFICATIONS if c in result.sender_doc_no), None)
 
     result.found = [n for n in FIELD_NAMES if getattr(result, n) not in (None, "", [])]
     result.missing = [n for n in FIELD_NAMES if n not in result.found]

@@ -42,15 +42,20 @@ class SealedField(_Sealed):
 
 @dataclass(frozen=True)
 class SealedFiles(_Sealed):
-    """Files holding `crypto.seal` blobs, one per row; `key_field` caches the id of the key that sealed it."""
+    """Files holding `crypto.seal` blobs, one per row (of the rows matching `where`: e.g. only finished jobs have
+    a result file); `key_field` caches the id of the key that sealed it."""
 
     key_field: str
     path: Callable[[models.Model], Path]
     aad: Callable[[models.Model], bytes]
+    where: tuple = ()  # (("field", value), …) the rows that have this file
+
+    def rows(self) -> models.QuerySet:
+        return self.model._base_manager.filter(**dict(self.where))  # every such row, whatever the default manager
 
     @property
     def name(self) -> str:
-        return f"{self.label} 文件"
+        return f"{self.label} 文件" + (f"（{dict(self.where)}）" if self.where else "")
 
     def describe(self, obj: models.Model) -> str:
         return f"{self.label} #{obj.pk}（{obj.uid}）文件 {self.path(obj)}"

@@ -156,9 +156,9 @@ def _rotate_files(kind: registry.SealedFiles, ring: crypto.KeyRing, size: int, r
                   progress: Progress | None) -> None:
     """Each batch: every stale file is decrypted and re-sealed into a temporary file first; only when the whole
     batch succeeded are the files swapped in (atomic rename) and the key_id column updated."""
-    manager = kind.model._base_manager
+    manager = kind.rows()
     total, seen = manager.count(), 0
-    for rows in _batches(manager.all(), size):
+    for rows in _batches(manager, size):
         seen += len(rows)
         stale = []
         for obj in manager.filter(pk__in=[row[0] for row in rows]).order_by("pk"):

@@ -250,3 +250,17 @@ def test_a_filing_annotation_archives_the_telegram(clerk, leader):
     t.refresh_from_db()
     assert t.state == TelegramState.ARCHIVED and Annotation.objects.get().text == "存档。"
     assert inbox_rows(c) == []
+
+
+def test_the_same_confirmation_sent_twice_saves_one_annotation_and_one_order(clerk, leader):
+    """A double click on 确认 (or a retry after a lost reply): the form's one-time token saves it once."""
+    t = register(clerk)
+    c = client_for(leader)
+    token = "ab" * 16
+    page = write(c, t, "请财政厅办理。", submission=token)
+    confirm = {"action": "confirm", "fingerprint": fingerprint(page.content.decode()), "submission": token}
+    first = write(c, t, "请财政厅办理。", **confirm)
+    again = write(c, t, "请财政厅办理。", **confirm)
+    assert first.status_code == again.status_code == 302
+    assert Annotation.objects.count() == 1 and RoutingOrder.objects.filter(source="annotation").count() == 1
+    assert "这条批示已经保存，未重复保存" in c.get(again["Location"]).content.decode()

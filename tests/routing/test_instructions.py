@@ -368,3 +368,58 @@ def test_any_text_parses_or_raises_instruction_error(text, received_on):
     names = {u.name for u in UNITS}
     assert all(r["unit"] in names and r["role"] in {"lead", "assist", "handle", "read"} for r in data["routes"])
     assert len({r["unit"] for r in data["routes"]}) == len(data["routes"])
+
+
+# --- verbs added for issue 17: one journey each -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", ["转发至财政厅。", "转发至：财政厅", "请转发至财政厅办理", "批转至财政厅。", "批转财政厅办理"])
+def test_forward_to_routes_to_the_unit(directory, text):
+    parsed = p(text, directory)
+    assert routes(parsed) == [("自治区财政厅", "handle")] and parsed.ok
+
+
+def test_forward_to_for_information(directory):
+    assert routes(p("转发至民政厅、教育厅阅知。", directory)) == [("自治区民政厅", "read"), ("自治区教育厅", "read")]
+
+
+@pytest.mark.parametrize("text", ["请组织部牵头商宣传部、财政厅办理。", "组织部牵头，商宣传部、财政厅办理"])
+def test_lead_after_consulting_makes_the_consulted_assist(directory, text):
+    assert routes(p(text, directory)) == [
+        ("自治区党委组织部", "lead"), ("自治区党委宣传部", "assist"), ("自治区财政厅", "assist"),
+    ]
+
+
+def test_shang_inside_a_unit_name_is_not_a_verb(directory):
+    parsed = p("请商务局办理", directory)
+    assert parsed.routes == [] and parsed.unknown == ["商务局"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["请财政厅办理，结果报自治区政府办公厅。", "请财政厅研提意见报自治区政府办公厅", "请财政厅办理并将落实情况报政府办公厅",
+     "请财政厅办理，办理结果报石嘴山市人民政府。"],
+)
+def test_report_to_at_the_end_is_not_a_route(directory, text):
+    parsed = p(text, directory)
+    assert routes(parsed) == [("自治区财政厅", "handle")]
+    assert parsed.ok, parsed.unknown  # where the report goes is neither routed nor an unknown unit
+
+
+@pytest.mark.parametrize("text", ["请根据财政厅意见办理。", "请按照财政厅要求抓紧办理", "请依据财政厅意见研究办理"])
+def test_the_source_of_an_opinion_is_not_routed(directory, text):
+    parsed = p(text, directory)
+    assert parsed.routes == [] and parsed.ok
+
+
+def test_the_source_of_an_opinion_beside_a_real_route(directory):
+    parsed = p("请民政厅根据财政厅意见办理。", directory)
+    assert routes(parsed) == [("自治区民政厅", "handle")] and parsed.ok
+
+
+def test_a_person_written_after_their_unit_is_one_name(directory):
+    parsed = p("请财政厅张三同志阅示。", directory)
+    assert parsed.needs_instruction == ["财政厅张三"]
+    assert parsed.routes == [] and parsed.ok
+    # With a routing verb the person's unit is routed.
+    assert routes(p("请财政厅张三同志办理。", directory)) == [("自治区财政厅", "handle")]

@@ -10,6 +10,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+import opencc
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -181,6 +182,8 @@ CASES: dict[str, dict[str, Any]] = {
         precedence="平急",
         classification="明电",
         title="自治区党委办公厅关于做好2024年春节期间有关工作的通知",
+        # No 发电单位 line: the sending unit is read from the signature.
+        sending_unit="中共宁夏回族自治区委员会办公厅",
         sender_doc_no="宁党办电〔2024〕18号",
         addressees=["各市、县（区）党委", "自治区各部委", "自治区直属各单位党组织"],
         body="春节将至，为确保全区广大干部群众度过一个欢乐祥和、风清气正的节日，经自治区党委同意，现就有关事项通知如下。\n"
@@ -222,6 +225,7 @@ CASES: dict[str, dict[str, Any]] = {
         title="中共中央办公厅关于做好元旦期间值班工作的紧急通知",
         annotation="请自治区党委办公厅抓紧落实，及时报告。\n王强\n2025年1月1日1时",
         instruction="送：自治区党委办公厅、自治区人民政府办公厅办理。",
+        sending_unit="中共中央办公厅",  # the title's "X关于…": no telegram part, no signature
     ),
     # Several labels per line, slash date, a labelled 主送 without colon, signature and date on one line.
     "s06_multilabel_line.txt": expect(
@@ -250,6 +254,7 @@ CASES: dict[str, dict[str, Any]] = {
         received_at="2025-06-03T08:15:00+08:00",
         title="应急管理部办公厅关于进一步加强汛期安全生产工作的通知",
         instruction="送：自治区应急管理厅。",
+        sending_unit="应急管理部办公厅",  # from the title
     ),
     # Joint telegram: two sending units, two signature lines, Chinese-numeral dates, 附件 line kept in body.
     "s08_joint_signature.txt": expect(
@@ -332,6 +337,7 @@ CASES: dict[str, dict[str, Any]] = {
         title="关于做好国庆期间干部值班带班工作的通知",
         annotation="请各单位认真落实。李华 2024年9月30日19时",
         instruction="请组织部牵头，宣传部、财政厅配合办理。请于2024年10月8日前办结。",
+        sending_unit="自治区党委组织部",  # from the signature
         addressees=["自治区各部委厅局、各人民团体", "各市、县（区）委组织部"],
         body="国庆假期即将到来，为确保假期各项工作正常运转，请各单位严格落实值班带班制度。\n"
         "值班人员要坚守岗位，遇有重大突发事件及时报告。",
@@ -596,3 +602,204 @@ def test_helpers_never_raise(text: str) -> None:
     parse_cn_datetime(text, now=NOW)
     normalize_doc_no(text)
     split_units(text)
+
+
+# ---------------------------------------------------------------------------------------------
+# The corpus: texts of our own in every layout the desk meets, each with the fields a clerk reads
+# (bench/parser_accuracy.py prints the same comparison as a table)
+
+CORPUS = Path(__file__).resolve().parent / "corpus"
+CORPUS_CASES = sorted(p.stem for p in CORPUS.glob("*.txt"))
+
+
+def corpus_case(name: str) -> tuple[str, dict[str, Any]]:
+    expected = json.loads((CORPUS / f"{name}.json").read_text(encoding="utf-8"))
+    return (CORPUS / f"{name}.txt").read_text(encoding="utf-8"), expected
+
+
+def test_the_corpus_has_twenty_texts_in_both_scripts_with_every_field() -> None:
+    assert len(CORPUS_CASES) >= 20
+    texts = [corpus_case(name)[0] for name in CORPUS_CASES]
+    assert any("來電單位" in t or "關於" in t for t in texts), "a traditional-script text"
+    assert any("来电单位" in t for t in texts) and any("来电单位" not in t and "來電單位" not in t for t in texts)
+    for name in CORPUS_CASES:
+        assert set(FIELD_NAMES) <= set(corpus_case(name)[1]), name
+
+
+@pytest.fixture(scope="module")
+def corpus_parsed() -> dict[str, dict[str, Any]]:
+    return {name: parse(corpus_case(name)[0], now=NOW).to_json_dict() for name in CORPUS_CASES}
+
+
+@pytest.mark.parametrize("field_name", FIELD_NAMES)
+@pytest.mark.parametrize("name", CORPUS_CASES)
+def test_corpus_field(corpus_parsed: dict[str, dict[str, Any]], name: str, field_name: str) -> None:
+    assert corpus_parsed[name][field_name] == corpus_case(name)[1][field_name]
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading like a careful clerk: one journey per pattern the issue lists
+
+WEB_PAGE = """首页 > 政务公开 > 通知公告
+分享到：
+应急管理部办公厅关于做好强降雨防范工作的通知
+发布时间：2023-07-28 来源：应急管理部
+应急厅明电〔2023〕26号
+各省、自治区、直辖市应急管理厅（局）：
+请做好强降雨防范工作。
+应急管理部办公厅
+2023年7月28日
+上一篇：关于开展安全生产月活动的通知
+主办单位：中华人民共和国应急管理部 版权所有
+京ICP备18034343号
+"""
+
+
+def test_clerk_pastes_a_web_page_and_the_furniture_is_not_read() -> None:
+    r = parse(WEB_PAGE)
+    # "分享到：" ends with a colon but names no unit: it is not the 主送 line.
+    assert r.addressees == ["各省、自治区、直辖市应急管理厅（局）"]
+    assert r.title == "应急管理部办公厅关于做好强降雨防范工作的通知"  # above a 文号 line and a publication line
+    assert r.sender_doc_no == "应急厅明电〔2023〕26号"
+    # The footer after the date neither hides the signature nor lands in the body.
+    assert (r.body, r.signatory, r.signed_on) == ("请做好强降雨防范工作。", "应急管理部办公厅", date(2023, 7, 28))
+    # Inferred: the sending unit from the signature, 明电 from the number.
+    assert (r.sending_unit, r.classification, r.precedence) == ("应急管理部办公厅", "明电", None)
+
+
+def test_title_behind_a_news_agency_lead_line_and_a_metadata_block() -> None:
+    text = ("发文字号：国办发明电〔2022〕14号\n发布部门：国务院办公厅\n生效日期：2022.05.31\n时效性：现行有效\n\n"
+            "新华社北京5月31日电\n国务院办公厅关于进一步做好稳就业工作的通知\n国办发明电〔2022〕14号\n"
+            "各省、自治区、直辖市人民政府：\n请认真贯彻落实。\n国务院办公厅\n2022年5月31日\n")
+    r = parse(text)
+    assert r.title == "国务院办公厅关于进一步做好稳就业工作的通知"
+    assert (r.sending_unit, r.sender_doc_no) == ("国务院办公厅", "国办发明电〔2022〕14号")
+    assert r.addressees == ["各省、自治区、直辖市人民政府"]
+
+
+@pytest.mark.parametrize(
+    "title_line",
+    ["17.《财政部办公厅关于加快预算执行的通知》（2023年6月1日）", "《财政部办公厅关于加快预算执行的通知》",
+     "（3）财政部办公厅关于加快预算执行的通知"],
+)
+def test_compilation_index_and_book_title_marks_are_not_the_title(title_line: str) -> None:
+    r = parse(f"政策文件汇编\n\n{title_line}\n财办电〔2023〕5号\n各省财政厅：\n请加快执行。\n财政部办公厅\n2023年6月1日")
+    assert r.title == "财政部办公厅关于加快预算执行的通知"
+
+
+@pytest.mark.parametrize(
+    "number_lines",
+    ["宁政办发明\n电〔2023〕2号", "宁政办发明电〔2023〕\n2号", "宁政办发明电\n〔2023〕2号"],
+)
+def test_a_number_broken_across_lines_is_mended(number_lines: str) -> None:
+    text = f"特急·明电\n自治区人民政府办公厅关于做好春运工作的通知\n{number_lines}\n各市、县（区）人民政府：\n请做好春运工作。"
+    r = parse(text)
+    assert r.sender_doc_no == "宁政办发明电〔2023〕2号"
+    assert r.title == "自治区人民政府办公厅关于做好春运工作的通知"
+
+
+def test_a_number_glued_to_the_title_or_to_running_text() -> None:
+    r = parse("自治区党委办公厅关于做好汛期值班工作的通知宁党办电〔2024〕21号\n各市、县（区）党委：\n请认真落实。")
+    assert (r.title, r.sender_doc_no) == ("自治区党委办公厅关于做好汛期值班工作的通知", "宁党办电〔2024〕21号")
+    # In running text only the number itself is taken, not the words before it.
+    r = parse("各市财政局：\n按照财预〔2024〕12号文件精神，请抓紧落实。\n自治区财政厅\n2024年1月2日")
+    assert r.sender_doc_no is None  # a number quoted in the body is not the sender's
+    assert parse("等级：特急 按照财预〔2024〕12号").sender_doc_no == "财预〔2024〕12号"
+
+
+def test_traditional_script_reads_as_simplified() -> None:
+    r = parse("來電單位：國務院辦公廳\n等級：特急 明電 收報時間：2023年7月12日9時5分\n標題：關於做好防汛工作的通知\n"
+              "批辦：送：自治區水利廳。")
+    assert (r.sender_unit, r.precedence, r.classification) == ("国务院办公厅", "特急", "明电")
+    assert r.received_at == datetime(2023, 7, 12, 9, 5, tzinfo=SHANGHAI)
+    assert (r.title, r.instruction) == ("关于做好防汛工作的通知", "送：自治区水利厅。")
+
+
+def test_a_text_whose_line_breaks_were_all_lost() -> None:
+    body = "近期，我国大部分地区出现寒潮天气，气温大幅下降，各地要切实做好困难群众基本生活保障工作。"
+    text = ("宁机明收[2024]0207号 来电单位：民政部办公厅 等级：特急 明电 收报时间：2024年1月23日8时40分 "
+            "标题：民政部办公厅关于做好寒潮天气困难群众救助工作的通知 领导批示： 批办：送：自治区民政厅。 "
+            f"民办电〔2024〕3号 各省、自治区、直辖市民政厅（局）：{body}一、加强排查走访。二、及时实施救助。"
+            "民政部办公厅 2024年1月22日")
+    r = parse(text)
+    assert (r.receipt_no, r.sender_unit, r.instruction) == ("宁机明收[2024]0207号", "民政部办公厅", "送：自治区民政厅。")
+    assert r.sender_doc_no == "民办电〔2024〕3号"
+    assert r.addressees == ["各省、自治区、直辖市民政厅（局）"]
+    assert r.body == f"{body}\n一、加强排查走访。\n二、及时实施救助。"
+    assert (r.signatory, r.signed_on) == ("民政部办公厅", date(2024, 1, 22))
+
+
+def test_a_wrapped_instruction_keeps_its_punctuation() -> None:
+    r = parse("批办：请发展改革委牵头，\n财政厅、住建厅配合办理；\n于10月15日前报结果。\n\n发电单位：国家发展改革委办公厅")
+    assert r.instruction == "请发展改革委牵头，财政厅、住建厅配合办理；于10月15日前报结果。"
+    r = parse("标题：国务院办公厅关于做好2023年\n汛期安全防范工作的通知")
+    assert r.title == "国务院办公厅关于做好2023年汛期安全防范工作的通知"
+
+
+@pytest.mark.parametrize("brackets", ["〔〕", "[]", "［］", "（）", "()", "【】"])
+@pytest.mark.parametrize("colon", ["：", ":"])
+def test_bracket_styles_and_colons_are_normalised(brackets: str, colon: str) -> None:
+    o, c = brackets
+    r = parse(f"宁机明收{o}2024{c}0931号\n来电单位{colon}国家防汛抗旱总指挥部办公室\n"
+              f"发电单位{colon}国家防汛抗旱总指挥部办公室\n等级{colon}特急·明电 国汛办电{o}2024{c}45号\n"
+              f"批办{colon}送{colon}自治区水利厅。")
+    assert r.receipt_no == ("宁机明收〔2024〕0931号" if brackets == "〔〕" else "宁机明收[2024]0931号")
+    assert r.sender_doc_no == "国汛办电〔2024〕45号"
+    assert r.sender_unit == "国家防汛抗旱总指挥部办公室"
+    assert r.instruction == "送：自治区水利厅。"
+
+
+def test_ocr_letters_in_numbers_are_read_as_digits() -> None:
+    r = parse("宁机明收[2O24]O388号\n来电单位:公安部办公厅\n发电单位:公安部办公厅\n等级 特急·明电 公办明电[2O23]88号")
+    assert (r.receipt_no, r.sender_doc_no) == ("宁机明收[2024]0388号", "公办明电〔2023〕88号")
+
+
+def test_an_addressee_list_wrapped_without_a_separator() -> None:
+    r = parse("标题：关于X的通知\n上海、江苏、浙江、宁夏省（区、市）防汛\n抗旱指挥部:\n请做好防御工作。")
+    assert r.addressees == ["上海、江苏、浙江、宁夏省（区、市）防汛抗旱指挥部"]
+    assert r.body == "请做好防御工作。"
+
+
+def test_the_body_keeps_its_printed_punctuation() -> None:
+    # Full-width forms are for matching fields; the body stays as printed.
+    r = parse("各市人民政府：\n(一) 加强值守。\n国务院办公厅\n2023年6月1日")
+    assert r.body == "(一) 加强值守。"
+
+
+# Properties: the same telegram in another script, or with page furniture around it, reads the same.
+
+_S2T = opencc.OpenCC("s2t")
+FURNITURE = ["首页 > 政务公开 > 通知公告", "分享到：", "【字体：大 中 小】【打印】【关闭】", "当前位置：首页 > 信息公开",
+             "扫一扫在手机打开当前页：", "发布时间：2023-07-28 来源：本部", "上一篇：关于开展检查的通知",
+             "下一篇：关于印发办法的通知", "主办单位：某某部 版权所有", "京ICP备18034343号", "—3—",
+             "责任编辑：王伟", "联系我们 | 网站地图"]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", ["c01_guoban_receipt_clean", "c03_web_furniture", "c15_contact_cc_printed",
+                                  "c17_joint_labelled_addressee", "s11"])
+def test_the_same_text_in_traditional_script_reads_the_same(name: str) -> None:
+    text = read_sample("s11_ocr_pagebreaks.txt") if name == "s11" else corpus_case(name)[0]
+    assert parse(_S2T.convert(text), now=NOW).to_json_dict() == parse(text, now=NOW).to_json_dict()
+
+
+@settings(max_examples=40, deadline=None, database=None)
+@given(
+    st.sampled_from(["c01_guoban_receipt_clean", "c09_docno_broken", "c14_provincial_signer", "c15_contact_cc_printed",
+                     "c23_no_signature"]),
+    st.lists(st.sampled_from(FURNITURE), max_size=4),
+    st.lists(st.sampled_from(FURNITURE), max_size=4),
+)
+def test_page_furniture_before_and_after_changes_nothing(name: str, before: list[str], after: list[str]) -> None:
+    text, _ = corpus_case(name)
+    framed = "\n".join(before) + "\n" + text + "\n" + "\n".join(after)
+    assert parse(framed, now=NOW).to_json_dict() == parse(text, now=NOW).to_json_dict()
+
+
+def test_a_short_telegram_collapsed_onto_one_line_without_spaces() -> None:
+    text = ("农业农村部办公厅关于做好“三夏”机收工作的通知农办机明电〔2024〕6号各省、自治区、直辖市农业农村（农牧）厅（局、委）："
+            "当前，“三夏”生产即将全面展开，现就有关事项通知如下。一、强化组织调度。二、做好服务保障。农业农村部办公厅2024年5月20日")
+    r = parse(text)
+    assert (r.title, r.sender_doc_no) == ("农业农村部办公厅关于做好“三夏”机收工作的通知", "农办机明电〔2024〕6号")
+    assert r.addressees == ["各省、自治区、直辖市农业农村（农牧）厅（局、委）"]
+    assert r.body == "当前，“三夏”生产即将全面展开，现就有关事项通知如下。\n一、强化组织调度。\n二、做好服务保障。"
+    assert (r.signatory, r.signed_on, r.sending_unit) == ("农业农村部办公厅", date(2024, 5, 20), "农业农村部办公厅")
