@@ -24,3 +24,8 @@ urlpatterns = [
     path("stats/", include("stats.urls")),
     path("admin/", admin.site.urls),
 ]
+
+handler400 = "telegram_office.views.bad_request"
+handler403 = "telegram_office.views.permission_denied"
+handler404 = "telegram_office.views.page_not_found"
+handler500 = "telegram_office.views.server_error"
