@@ -2,6 +2,7 @@ import time
 
 from django.conf import settings
 from django.contrib import auth
+from django.contrib.sessions.middleware import SessionMiddleware as DjangoSessionMiddleware
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
@@ -25,6 +26,21 @@ class NoStoreMiddleware:
         response = self.get_response(request)
         add_never_cache_headers(response)
         return response
+
+
+# Sent by static/js/live.js with the poll and with the refresh of a live region: the page asks, not the person.
+BACKGROUND_HEADER = "X-Live"
+
+
+class SessionMiddleware(DjangoSessionMiddleware):
+    """Django's session middleware, except that a page's background requests neither write the session nor renew
+    its idle timer (SESSION_SAVE_EVERY_REQUEST would, on every poll): an inbox left open still ends its session
+    after SESSION_COOKIE_AGE without the person's own activity, and a poll costs no write."""
+
+    def process_response(self, request, response):
+        if request.headers.get(BACKGROUND_HEADER) == "1":
+            return response
+        return super().process_response(request, response)
 
 
 class AuditActorMiddleware:

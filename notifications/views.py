@@ -1,12 +1,16 @@
 """我的提醒: a person's alerts, newest first, read and unread."""
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.http import HttpResponseNotModified, JsonResponse
+from django.shortcuts import redirect, render, resolve_url
+from django.utils.cache import parse_etags
+from django.views.decorators.http import require_GET, require_POST
 
+from . import live as live_state
 from . import services
 from .models import Alert
 
@@ -39,3 +43,19 @@ def mark_all_read(request):
 def mark_one_read(request, pk: int):
     services.mark_read(request.user, alert_id=pk)  # another person's alert id changes nothing
     return redirect("notifications:list")
+
+
+@require_GET
+def live(request):
+    """The poll of every open page (static/js/live.js): 304 while nothing the person sees has changed, else the
+    versions, the unread count and the unread 特提 alerts. 401 (not a redirect to the login page) once the session
+    has ended, so the page can say so. The poll never renews the session (directory.middleware.SessionMiddleware)."""
+    if not request.user.is_authenticated:
+        return JsonResponse({"login": resolve_url(settings.LOGIN_URL), "message": "登录已过期，请重新登录。"}, status=401)
+    current = live_state.for_request(request)
+    if current.etag in parse_etags(request.headers.get("If-None-Match", "")):
+        response = HttpResponseNotModified()
+    else:
+        response = JsonResponse(live_state.payload(request.user, current), json_dumps_params={"ensure_ascii": False})
+    response["ETag"] = current.etag
+    return response

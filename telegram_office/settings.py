@@ -95,7 +95,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # After whitenoise (static files stay cacheable): every other response is no-store (decrypted text).
     "directory.middleware.NoStoreMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # Django's, but the live poll (static/js/live.js) neither writes the session nor renews its idle timer.
+    "directory.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -107,6 +108,8 @@ MIDDLEWARE = [
     "directory.middleware.SecondFactorMiddleware",
     # Refuses NUL and other control characters in any parameter (after CSRF's check, before every view).
     "directory.middleware.ControlCharacterMiddleware",
+    # Reads the live versions of a page with live regions before its view's queries (LIVE_PAGES).
+    "notifications.middleware.LiveVersionsMiddleware",
     # Remembers the last list page shown, for "← 返回" (core.navigation).
     "core.navigation.RememberBackPageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -372,6 +375,11 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="telegram-office@loca
 # Channels an alert goes through besides the in-app list (dotted paths of classes with `send(message)`; an SMS or
 # IM gateway is one more class). notifications/channels.py.
 NOTIFICATION_CHANNELS = env.list("NOTIFICATION_CHANNELS", default=["notifications.channels.EmailChannel"])
+# How often an open page asks whether what it shows changed (static/js/live.js): a change shows within this
+# plus the time the page takes to load again. Cost per open page: bench/README.md (live).
+LIVE_POLL_SECONDS = env.float("LIVE_POLL_SECONDS", default=3.0)
+# Pages with live regions (data-live): their versions are read before the view's queries.
+LIVE_PAGES = {"routing:inbox", "annotations:inbox", "notifications:list"}
 
 LOGGING = {
     "version": 1,

@@ -71,6 +71,9 @@ MATRIX: list[tuple] = [
     ("annotations:correct",       POST,  L,        403,  200,   403,    403,    403),
     ("notifications:list",        GET,   L,        200,  200,   200,    200,    200),
     ("notifications:read_all",    POST,  L,        302,  302,   302,    302,    302),
+    # The live poll: JSON, 401 (not a login page) once the session has ended.
+    ("notifications:live",        GET,   401,      200,  200,   200,    200,    200),
+    ("notifications:live",        POST,  405,      405,  405,   405,    405,    405),
     ("notifications:read",        POST,  L,        302,  302,   302,    302,    302),
     ("audit:log",                 GET,   L,        403,  403,   403,    403,    200),
     ("audit:csv",                 GET,   L,        403,  403,   403,    403,    200),

@@ -1,0 +1,39 @@
+"""What the leader inbox (待批示) depends on, reduced to numbers the live poll compares (notifications.live puts
+them into its one query).
+
+The inbox itself is an anti-join over registered telegrams; polling it every few seconds would cost what the page
+costs. Instead: the telegram, 批示, correction/void and routing-order tables each give their newest id and how many
+of their newest ids are committed (a registration that commits after a later one changes the count), plus the
+leader's open 阅示 requests. Each reads a few entries of a primary-key index. Anything that can change the inbox
+writes one of these rows; a change elsewhere in them costs one refresh of the list, no more."""
+from __future__ import annotations
+
+from django.db.models import Expression, IntegerField, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
+
+from core.subqueries import scalar
+from routing.models import RoutingOrder
+from telegrams.models import Telegram, TelegramChange
+
+from .models import Annotation, ReadRequest
+
+# A row inserted earlier but committed later than the newest one still counts when it is among this many newest
+# ids (concurrent registrations by a few clerks; each transaction lasts milliseconds).
+WINDOW = 64
+
+
+def _newest(model) -> dict[str, Expression]:
+    name = model._meta.model_name
+    newest = Subquery(model.objects.order_by("-pk").values("pk")[:1], output_field=IntegerField())
+    recent = model.objects.filter(pk__gt=Coalesce(newest, Value(0)) - WINDOW)
+    return {f"leader_{name}": Coalesce(newest, Value(0)), f"leader_{name}_recent": scalar(recent, "COUNT")}
+
+
+def inbox_fields(user_ref: OuterRef) -> dict[str, Expression]:
+    """Annotations for a query whose rows carry the leader's user id at `user_ref`."""
+    asked = ReadRequest.objects.filter(leader_id=user_ref, done_at__isnull=True)
+    fields = {"leader_asked": scalar(asked, "COUNT", "id"), "leader_asked_ids": scalar(asked, "SUM", "id")}
+    for model in (Telegram, Annotation, TelegramChange, RoutingOrder):
+        fields.update(_newest(model))
+    return fields
+

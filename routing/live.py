@@ -1,0 +1,24 @@
+"""What the unit inbox shows, reduced to a few numbers the live poll compares (notifications.live puts them into
+its one query). The inbox's open tabs are a set of deliveries per state; the count and the sum of ids of each set
+change whenever a delivery arrives, is signed, finishes or leaves in any other way — read from the
+(unit, state, …) index, so the cost follows the unit's open work, not its history."""
+from __future__ import annotations
+
+from django.db.models import Expression, OuterRef
+
+from core.subqueries import scalar
+
+from .models import Delivery, DeliveryState
+
+# The inbox's tabs that hold open work; 已办结 changes only when one of these loses a delivery.
+OPEN_TABS = {"todo": DeliveryState.DELIVERED, "doing": DeliveryState.SIGNED}
+
+
+def inbox_fields(unit_ref: OuterRef) -> dict[str, Expression]:
+    """Annotations for a query whose rows carry the unit's id at `unit_ref`: per open tab, its count and id sum."""
+    fields: dict[str, Expression] = {}
+    for tab, state in OPEN_TABS.items():
+        rows = Delivery.objects.filter(unit_id=unit_ref, state=state)
+        fields[f"inbox_{tab}"] = scalar(rows, "COUNT", "id")
+        fields[f"inbox_{tab}_ids"] = scalar(rows, "SUM", "id")
+    return fields
