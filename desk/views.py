@@ -22,6 +22,7 @@ from directory.access import role_required
 from intake import actions as intake_actions
 from intake import prefill
 from intake.forms import TelegramForm
+from routing import progress as routing_progress
 from routing.models import UnknownUnit
 from telegrams import actions as telegram_actions
 from telegrams.access import telegram_for
@@ -45,6 +46,10 @@ def register_list(request):
     )
     f = RegisterFilter(request.GET, queryset=qs)
     page = CappedPaginator(f.qs, PAGE_SIZE, cap=settings.REGISTER_COUNT_CAP).get_page(request.GET.get("page"))
+    # Where each telegram of this page is (承办单位, 2/3 办结, nearest deadline): one query for the page's rows.
+    progress = routing_progress.for_telegrams([t.pk for t in page], today=timezone.localdate())
+    for t in page:
+        t.progress = progress.get(t.pk)
     query = request.GET.copy()
     query.pop("page", None)
     unknown = UnknownUnit.objects.filter(resolved_at__isnull=True).count() if roles.is_clerk(request.user) else 0

@@ -9,7 +9,7 @@ from .models import Precedence, Telegram, TelegramState
 
 class RegisterFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(label="搜索", method="search",
-                                  widget=forms.TextInput(attrs={"placeholder": "收文号、发电字号或标题"}))
+                                  widget=forms.TextInput(attrs={"placeholder": "收文号、来电单位、字号或标题"}))
     precedence = django_filters.ChoiceFilter(label="等级", choices=Precedence.choices, empty_label="全部等级")
     sender = django_filters.CharFilter(label="来电单位", field_name="sender_unit_name", lookup_expr="icontains")
     state = django_filters.ChoiceFilter(label="状态", choices=TelegramState.choices, empty_label="全部状态")
@@ -29,5 +29,6 @@ class RegisterFilter(django_filters.FilterSet):
         # icontains on PostgreSQL is served by the pg_trgm GIN indexes (see migration 0002).
         doc = value.replace("[", "〔").replace("]", "〕").replace("［", "〔").replace("］", "〕")
         return queryset.filter(
-            Q(receipt_no__icontains=value) | Q(sender_doc_no__icontains=doc) | Q(title__icontains=value)
+            Q(receipt_no__icontains=value) | Q(sender_unit_name__icontains=value) | Q(sender_doc_no__icontains=doc)
+            | Q(title__icontains=value)
         )
