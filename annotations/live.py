@@ -8,7 +8,7 @@ leader's open 阅示 requests. Each reads a few entries of a primary-key index. 
 writes one of these rows; a change elsewhere in them costs one refresh of the list, no more."""
 from __future__ import annotations
 
-from django.db.models import Expression, IntegerField, OuterRef, Subquery, Value
+from django.db.models import Expression, IntegerField, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from core.subqueries import scalar
@@ -29,9 +29,9 @@ def _newest(model) -> dict[str, Expression]:
     return {f"leader_{name}": Coalesce(newest, Value(0)), f"leader_{name}_recent": scalar(recent, "COUNT")}
 
 
-def inbox_fields(user_ref: OuterRef) -> dict[str, Expression]:
-    """Annotations for a query whose rows carry the leader's user id at `user_ref`."""
-    asked = ReadRequest.objects.filter(leader_id=user_ref, done_at__isnull=True)
+def inbox_fields(leader_id: int) -> dict[str, Expression]:
+    """The leader inbox's figures, as expressions for one query."""
+    asked = ReadRequest.objects.filter(leader_id=leader_id, done_at__isnull=True)
     fields = {"leader_asked": scalar(asked, "COUNT", "id"), "leader_asked_ids": scalar(asked, "SUM", "id")}
     for model in (Telegram, Annotation, TelegramChange, RoutingOrder):
         fields.update(_newest(model))

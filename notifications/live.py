@@ -11,13 +11,14 @@ import hashlib
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
-from django.db.models import Expression, OuterRef
+from django.db.models import Expression
 from django.urls import reverse
 from django.utils import timezone
 
 from annotations import live as leader_live
 from core.subqueries import scalar
 from directory import roles
+from directory.access import unit_id_of
 from routing import live as unit_live
 from telegrams.models import Precedence
 
@@ -26,16 +27,16 @@ from .models import Alert
 URGENT_SHOWN = 5  # the banner lists at most this many unread 特提 alerts
 
 
-def _alert_fields(user_ref: OuterRef) -> dict[str, Expression]:
-    unread = Alert.objects.filter(user_id=user_ref, read_at__isnull=True)  # alert_unread_idx
+def _alert_fields(user_id: int) -> dict[str, Expression]:
+    unread = Alert.objects.filter(user_id=user_id, read_at__isnull=True)  # alert_unread_idx
     return {"alerts_unread": scalar(unread, "COUNT", "id"), "alerts_latest": scalar(unread, "MAX", "id")}
 
 
-# Scope → (who has it, the figures it compares). Order matters only for reading.
+# Scope → (who has it, the figures it compares, from the user; the person and unit come with the user).
 SCOPES = {
-    "alerts": (lambda user: True, lambda: _alert_fields(OuterRef("pk"))),
-    "inbox": (roles.is_unit_staff, lambda: unit_live.inbox_fields(OuterRef("person__unit_id"))),
-    "leader": (roles.is_leader, lambda: leader_live.inbox_fields(OuterRef("pk"))),
+    "alerts": (lambda user: True, lambda user: _alert_fields(user.pk)),
+    "inbox": (roles.is_unit_staff, lambda user: unit_live.inbox_fields(unit_id_of(user))),
+    "leader": (roles.is_leader, lambda user: leader_live.inbox_fields(user.pk)),
 }
 
 
@@ -55,7 +56,7 @@ class LiveState:
 
 def state(user) -> LiveState:
     """The person's figures, in one query (the person's own row with one scalar subquery per figure)."""
-    scopes = {name: fields() for name, (has, fields) in SCOPES.items() if has(user)}
+    scopes = {name: fields(user) for name, (has, fields) in SCOPES.items() if has(user)}
     annotations = {key: expr for fields in scopes.values() for key, expr in fields.items()}
     figures = get_user_model().objects.filter(pk=user.pk).annotate(**annotations).values(*annotations).get()
     live = LiveState(figures)

@@ -4,7 +4,7 @@ change whenever a delivery arrives, is signed, finishes or leaves in any other w
 (unit, state, …) index, so the cost follows the unit's open work, not its history."""
 from __future__ import annotations
 
-from django.db.models import Expression, OuterRef
+from django.db.models import Expression
 
 from core.subqueries import scalar
 
@@ -14,11 +14,13 @@ from .models import Delivery, DeliveryState
 OPEN_TABS = {"todo": DeliveryState.DELIVERED, "doing": DeliveryState.SIGNED}
 
 
-def inbox_fields(unit_ref: OuterRef) -> dict[str, Expression]:
-    """Annotations for a query whose rows carry the unit's id at `unit_ref`: per open tab, its count and id sum."""
+def inbox_fields(unit_id: int | None) -> dict[str, Expression]:
+    """Per open tab of the unit's inbox, its count and the sum of its ids, as expressions for one query. The unit
+    is a value, not a reference to the outer row: PostgreSQL then plans with it (the (unit, state) index) instead
+    of a generic plan that read every unit's open deliveries."""
     fields: dict[str, Expression] = {}
     for tab, state in OPEN_TABS.items():
-        rows = Delivery.objects.filter(unit_id=unit_ref, state=state)
+        rows = Delivery.objects.filter(unit_id=unit_id, state=state)
         fields[f"inbox_{tab}"] = scalar(rows, "COUNT", "id")
         fields[f"inbox_{tab}_ids"] = scalar(rows, "SUM", "id")
     return fields
