@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
@@ -12,6 +15,20 @@ from .models import AuditEntry, ChainHead, Checkpoint
 
 log = logging.getLogger(__name__)
 GENESIS = "0" * 64
+
+# What every entry appended in the current context also records (the API puts the id of the token a request was
+# made with here): the actions that append need not know through which channel they were called.
+_context: ContextVar[dict | None] = ContextVar("audit_context", default=None)
+
+
+@contextmanager
+def context(**data) -> Iterator[None]:
+    """Entries appended inside add `data` (an entry's own keys win): `with context(api_token=7): action(...)`."""
+    token = _context.set({**(_context.get() or {}), **data})
+    try:
+        yield
+    finally:
+        _context.reset(token)
 
 
 def _actor_fields(actor) -> tuple[int | None, str]:
@@ -41,12 +58,13 @@ def record_many(actor, items: list[tuple[str, Any, dict | None, str]], *,
         raise RuntimeError("audit.record must be called inside transaction.atomic()")
     seq, prev = head or _lock_head()
     actor_id, actor_name = _actor_fields(actor)
+    extra = _context.get() or {}
     entries = []
     for action, obj, data, object_type in items:
         if obj is not None and not object_type:
             object_type = obj._meta.label_lower
         object_id = "" if obj is None else str(getattr(obj, "pk", obj))
-        payload = canonical_json((data() if callable(data) else data) or {})
+        payload = canonical_json({**extra, **((data() if callable(data) else data) or {})})
         seq += 1
         at = timezone.now()
         digest = link_hash(prev, seq, at, actor_id, actor_name, action, object_type, object_id, payload)

@@ -20,5 +20,11 @@ urlpatterns = [
     path("annotations/", include("annotations.urls")),
     path("audit/", include("auditlog.urls")),
     path("print/", include("printing.urls")),
+    path("integrations/", include("api.page_urls")),
+    path("api/v1/", include("api.urls")),
     path("admin/", admin.site.urls),
 ]
+
+# Under /api/ a missing URL or a crash answers a problem document (JSON), elsewhere the Chinese pages.
+handler404 = "telegram_office.views.page_not_found"
+handler500 = "telegram_office.views.server_error"

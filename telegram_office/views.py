@@ -3,9 +3,11 @@ from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
+from django.views import defaults
 from django.views.decorators.http import require_GET
 from kombu import Connection
 
+from api import errors as api_errors
 from directory import roles
 
 
@@ -38,6 +40,22 @@ def healthz(request):
     return JsonResponse(status, status=200 if ok else 503)
 
 
+
+
+def _is_api(request) -> bool:
+    return request.path_info.startswith(settings.API_PATH_PREFIX)
+
+
+def page_not_found(request, exception):
+    if _is_api(request):
+        return api_errors.not_found(request)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request):
+    if _is_api(request):
+        return api_errors.server_error(request)
+    return defaults.server_error(request)
 
 
 def csrf_failure(request, reason=""):
