@@ -44,7 +44,8 @@ class AnnotationPreview(ApiView):
     roles = (roles.LEADER,)
     parser_classes = [JSONParser]
 
-    @extend_schema(operation_id="annotation_preview", summary="预览批示", description="识别批示将分送的单位、存档、请阅示的领导；不保存。",
+    @extend_schema(operation_id="annotation_preview", summary="预览批示",
+                   description="识别批示将分送的单位、存档、请阅示的领导；不保存。",
                    request=s.AnnotationInputSerializer, responses={200: s.DraftSerializer, **problems(404)})
     def post(self, request, pk: int):
         telegram = telegram_for(request.user, pk)
@@ -57,7 +58,8 @@ class Annotations(ApiView):
     roles = {"GET": None, "POST": (roles.LEADER,)}
     parser_classes = [JSONParser]
 
-    @extend_schema(operation_id="annotations_list", summary="批示列表", description="本件的全部批示版本，按时间。",
+    @extend_schema(operation_id="annotations_list", summary="批示列表",
+                   description="本件的全部批示版本，按时间。",
                    responses={200: s.AnnotationSerializer(many=True), **problems(404)})
     def get(self, request, pk: int):
         telegram = telegram_for(request.user, pk)

@@ -19,6 +19,7 @@ from telegrams.pagination import CappedPaginator
 from ..authentication import token_of
 from ..permissions import HasRole
 
+
 def iso(value) -> str | None:
     """A time as the contracts write it: local (Asia/Shanghai), ISO 8601 with its offset (+08:00)."""
     return timezone.localtime(value).isoformat() if value else None

@@ -50,7 +50,8 @@ class DeliveryList(ApiView):
         return (Delivery.objects.filter(unit_id=unit_id_of(self.request.user))
                 .select_related("telegram", "unit").order_by("precedence_rank", "deadline", "id"))
 
-    @extend_schema(operation_id="deliveries_list", summary="本单位来电", description="调用者所在单位的分送，特提在前、期限近的在前；可按 state 筛选。",
+    @extend_schema(operation_id="deliveries_list", summary="本单位来电",
+                   description="调用者所在单位的分送，特提在前、期限近的在前；可按 state 筛选。",
                    responses={200: s.DeliverySerializer(many=True), **problems(404)})
     def get(self, request):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
@@ -60,7 +61,8 @@ class DeliveryList(ApiView):
 class DeliveryDetail(ApiView):
     roles = (roles.STAFF,)
 
-    @extend_schema(operation_id="delivery_retrieve", summary="一件分送", description="其他单位的分送为 404。",
+    @extend_schema(operation_id="delivery_retrieve", summary="一件分送",
+                   description="其他单位的分送为 404。",
                    responses={200: s.DeliveryDetailSerializer, **problems(404)})
     def get(self, request, pk: int):
         return Response(delivery_detail(delivery_for_unit(request.user, pk)))
@@ -89,7 +91,8 @@ class DeliveryAction(ApiView):
 
 
 class DeliverySign(DeliveryAction):
-    @extend_schema(operation_id="delivery_sign", summary="签收", description="阅知件签收即为已阅。", request=None,
+    @extend_schema(operation_id="delivery_sign", summary="签收",
+                   description="阅知件签收即为已阅。", request=None,
                    responses={200: s.DeliveryDetailSerializer, **problems(404, 409)})
     def post(self, request, pk: int):
         return super().post(request, pk)
@@ -101,7 +104,8 @@ class DeliverySign(DeliveryAction):
 class DeliveryDone(DeliveryAction):
     input_serializer = s.DoneSerializer
 
-    @extend_schema(operation_id="delivery_done", summary="办结", description="result：办理结果（牵头、办理单位必填）；close：牵头单位宣布整件办结。",
+    @extend_schema(operation_id="delivery_done", summary="办结",
+                   description="result：办理结果（牵头、办理单位必填）；close：牵头单位宣布整件办结。",
                    request=s.DoneSerializer, responses={200: s.DeliveryDetailSerializer, **problems(400, 404, 409)})
     def post(self, request, pk: int):
         return super().post(request, pk)

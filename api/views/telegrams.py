@@ -77,7 +77,8 @@ class TelegramList(ApiView):
     pagination_class = Pages
     parser_classes = [JSONParser]
 
-    @extend_schema(operation_id="telegrams_list", summary="收文登记簿", description="登记簿的筛选和搜索（q：收文号、发电字号或标题），按收报时间倒序，分页。",
+    @extend_schema(operation_id="telegrams_list", summary="收文登记簿",
+                   description="登记簿的筛选和搜索（q：收文号、发电字号或标题），按收报时间倒序，分页。",
                    responses={200: s.TelegramListItemSerializer(many=True), **problems(404)})
     def get(self, request):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
@@ -102,7 +103,8 @@ class TelegramList(ApiView):
 
 
 class TelegramDetail(ApiView):
-    @extend_schema(operation_id="telegram_retrieve", summary="来电详情", description="show_telegram --json 的内容加 id；读取正文记入审计。其他单位的来电为 404。",
+    @extend_schema(operation_id="telegram_retrieve", summary="来电详情",
+                   description="show_telegram --json 的内容加 id；读取正文记入审计。其他单位的来电为 404。",
                    responses={200: s.TelegramRecordSerializer, **problems(404)})
     def get(self, request, pk: int):
         telegram = telegram_for(request.user, pk)
@@ -146,7 +148,8 @@ SCAN_TYPES = ("application/pdf", "image/jpeg", "image/png")
 
 
 class ScanDownload(ApiView):
-    @extend_schema(operation_id="scan_download", summary="下载扫描件", description="原文件（解密后）；下载记入审计。",
+    @extend_schema(operation_id="scan_download", summary="下载扫描件",
+                   description="原文件（解密后）；下载记入审计。",
                    responses={**{(200, t): OpenApiResponse(OpenApiTypes.BINARY) for t in SCAN_TYPES}, **problems(404)})
     def get(self, request, pk: int, scan_id: int):
         telegram = telegram_for(request.user, pk)

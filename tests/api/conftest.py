@@ -7,7 +7,6 @@ from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from api import actions
-
 from tests.conftest import ROOT
 
 SEED_TEXT = ROOT / "tests" / "telegrams" / "samples" / "seed_744.txt"  # ../shared/seed/000_b601b55bd6488c25.txt
