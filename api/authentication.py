@@ -19,7 +19,10 @@ class TokenAuthentication(authentication.BaseAuthentication):
     keyword = "Token"
 
     def authenticate(self, request):
-        parts = authentication.get_authorization_header(request).split()
+        try:
+            parts = authentication.get_authorization_header(request).split()
+        except UnicodeError:  # not latin-1: no token of ours
+            raise exceptions.AuthenticationFailed("令牌无效或已撤销。")
         if not parts or parts[0].lower() != self.keyword.lower().encode():
             return None
         if len(parts) != 2:

@@ -8,6 +8,7 @@ import logging
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -66,6 +67,8 @@ def handle(exc, context) -> Response | None:
     """REST_FRAMEWORK["EXCEPTION_HANDLER"]."""
     request = context.get("request")
     instance = request.path if request is not None else ""
+    if request is not None:  # JSON whatever the view renders otherwise (the schema's YAML, the docs' HTML)
+        request.accepted_renderer, request.accepted_media_type = JSONRenderer(), PROBLEM_JSON
     if isinstance(exc, ActionError):
         return Response(problem(exc, instance=instance), status=exc.status, content_type=PROBLEM_JSON)
     if isinstance(exc, RequestDataTooBig):

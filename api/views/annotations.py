@@ -75,13 +75,16 @@ class Annotations(ApiView):
         serializer = s.AnnotationInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         text, fingerprint = serializer.validated_data["text"], serializer.validated_data.get("fingerprint") or ""
+        key = idempotency_key(request)
+        saved = Annotation.objects.filter(submission_key=key, telegram=telegram).first() if key else None
+        if saved is not None:  # a retry: once saved, its routes count as sent, so the draft would differ now
+            return Response(annotation_json(saved), status=201)
         draft = drafts.prepare(telegram, text, actor=request.user)
         if draft.needs_confirmation and fingerprint != draft.fingerprint:
             message = ("批示内容或机构目录已变化，请核对新的识别结果后重新确认。" if fingerprint else
                        "该批示将分送单位、存档或请领导阅示：请核对识别结果，带上 fingerprint 确认保存。")
             return Response(body(409, message, code="confirmation_required", instance=request.path, draft=draft_json(draft)),
                             status=409, content_type=PROBLEM_JSON)
-        key = idempotency_key(request)
         try:
             annotation = annotation_actions.annotate(telegram, draft.text, request.user, draft.plan, submission_key=key)
         except annotation_actions.AlreadyAnnotated:  # the same request again: what the first one saved
