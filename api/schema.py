@@ -79,12 +79,22 @@ IDEMPOTENCY_KEY = OpenApiParameter(
 )
 
 
+QUERY_TEXT = "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f]*$"
+
+
 def add_common_errors(result, generator, request, public):
-    """POSTPROCESSING_HOOKS: every operation may answer 400/401/403/406/429, one with a body also 413/415."""
+    """POSTPROCESSING_HOOKS: every operation may answer 400/401/403/406/429, one with a body also 413/415; a query
+    parameter sent empty means "not given" (as the register page's filter form sends them)."""
     problem_ref = {"$ref": "#/components/schemas/Problem"}
     result.setdefault("components", {}).setdefault("schemas", {})
     for path_item in result.get("paths", {}).values():
         for operation in path_item.values():
+            for parameter in operation.get("parameters", []):
+                if parameter.get("in") == "query":
+                    parameter["allowEmptyValue"] = True
+                    kind = parameter.get("schema", {})
+                    if kind.get("type") == "string" and not ({"enum", "format", "pattern"} & set(kind)):
+                        kind["pattern"] = QUERY_TEXT  # views.base.ApiView.initial refuses control characters
             codes = [400, 401, 403, 406, 429] + ([413, 415] if "requestBody" in operation else [])
             for code in codes:
                 operation["responses"].setdefault(str(code), {

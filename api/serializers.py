@@ -3,28 +3,28 @@ duplicates, transitions) are the actions', whose typed errors come back as probl
 describe the documents the views build (desk.record.telegram_as_json for a telegram) for the OpenAPI schema."""
 from __future__ import annotations
 
+from django.core.validators import RegexValidator
 from rest_framework import serializers
 
-from directory.security import has_control_characters
 from routing.models import DeliveryState, Role
 from telegrams.models import Precedence, Telegram, TelegramState
 from telegrams.textparse import MAX_TEXT_CHARS
 
-
-def _no_control_characters(value: str) -> None:
-    if has_control_characters(value):
-        raise serializers.ValidationError("不能包含控制字符。", code="control_character")
+# No NUL or other control character (tab and line breaks are fine): PostgreSQL refuses NUL in text and the
+# exports refuse the rest (directory.security.CONTROL_CHARACTERS). As a pattern, so the schema says it too.
+PLAIN_TEXT = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*\Z"
+PAGED_TEXT = r"^[^\x00-\x08\x0b\x0e-\x1f\x7f]*\Z"  # a telegram's whole text may hold form feeds (page breaks)
 
 
 class Text(serializers.CharField):
-    """A string without NUL or other control characters (tab and line breaks are fine)."""
+    """An optional string (null or "" mean not given) without control characters."""
 
-    def __init__(self, **kwargs):
+    def __init__(self, *, pattern: str = PLAIN_TEXT, **kwargs):
         kwargs.setdefault("required", False)
         kwargs.setdefault("allow_blank", True)
         kwargs.setdefault("allow_null", True)
         super().__init__(**kwargs)
-        self.validators.append(_no_control_characters)
+        self.validators.append(RegexValidator(pattern, message="不能包含控制字符。", code="control_character"))
 
 
 def _max(name: str) -> int:
@@ -35,7 +35,8 @@ class TelegramCreateSerializer(serializers.Serializer):
     """The `parse_telegram --json` field names (null or [] for a field not given), or `text`: the telegram's
     whole text, read by the same parser; a field given alongside `text` replaces what the parser found."""
 
-    text = Text(max_length=MAX_TEXT_CHARS, trim_whitespace=False, help_text="电报全文（与 parse_telegram 同一解析器）")
+    text = Text(max_length=MAX_TEXT_CHARS, trim_whitespace=False, pattern=PAGED_TEXT,
+                help_text="电报全文（与 parse_telegram 同一解析器）")
     receipt_no = Text(max_length=64, help_text="仅补录纸质已编号来电时填写；留空自动编号")
     sender_unit = Text(max_length=_max("sender_unit_name"), help_text="来电单位")
     precedence = serializers.ChoiceField(choices=Precedence.choices, required=False, allow_null=True,

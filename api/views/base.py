@@ -74,3 +74,21 @@ class Pages(PageNumberPagination):
     max_page_size = 200
     # count stops at REGISTER_COUNT_CAP + 1 rows, as on the register page (an exact COUNT(*) of a million is slow).
     django_paginator_class = functools.partial(CappedPaginator, cap=settings.REGISTER_COUNT_CAP)
+
+    def get_schema_operation_parameters(self, view):
+        return [
+            {"name": self.page_query_param, "required": False, "in": "query", "description": "页码，从1开始",
+             "schema": {"type": "integer", "minimum": 1}},
+            {"name": self.page_size_query_param, "required": False, "in": "query",
+             "description": f"每页条数（默认{self.page_size}）",
+             "schema": {"type": "integer", "minimum": 1, "maximum": self.max_page_size}},
+        ]
+
+    def get_page_size(self, request):
+        """Strict: a page_size that is not a whole number from 1 to max_page_size is refused, not ignored."""
+        raw = request.query_params.get(self.page_size_query_param)
+        if not raw:
+            return self.page_size
+        if not raw.isdigit() or not 1 <= int(raw) <= self.max_page_size:
+            raise InvalidInput(f"page_size 应为1到{self.max_page_size}之间的整数。", field=self.page_size_query_param)
+        return int(raw)
