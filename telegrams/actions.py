@@ -175,13 +175,16 @@ def register(data: TelegramInput, *, actor: AbstractBaseUser, state: str = Teleg
                 "precedence": telegram.precedence, "title": telegram.title, "sender_doc_no": telegram.sender_doc_no,
                 "instruction": telegram.instruction, "scans": [{"file": s.filename, "sha256": s.sha256} for s in scans],
             }, ""), *attached], head=head)
-    except IntegrityError:
-        # A unique index refused the row; the savepoint/transaction is rolled back. Which one decides the answer.
+    except (IntegrityError, Duplicate) as exc:
+        # A unique index refused the row (or a paper number's checks found it taken); the transaction is rolled
+        # back. The same submission seen before is no duplicate: it lands on the record it made.
         if data.submission_key:
             earlier = Telegram.objects.filter(submission_key=data.submission_key).values_list("pk", "receipt_no").first()
             if earlier:
                 raise AlreadyRegistered(f"该来电已经登记（收文号 {earlier[1]}），未重复登记。", existing=earlier[0],
                                         receipt_no=earlier[1])
+        if isinstance(exc, Duplicate):
+            raise
         if data.sender_doc_no:
             raise _duplicate(data)
         raise
