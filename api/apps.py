@@ -11,6 +11,7 @@ class ApiConfig(AppConfig):
     def ready(self) -> None:
         from vault import crypto, registry
 
-        from . import schema  # noqa: F401  (registers the token authentication's OpenAPI description)
+        from . import audit_display, schema  # noqa: F401  (schema: the token scheme's OpenAPI description)
 
         registry.register(registry.SealedField("api.ApiToken", "key_enc", lambda t: crypto.aad_for("api_token", t.uid, "key")))
+        audit_display.register()  # how the audit log names tokens and the API channel

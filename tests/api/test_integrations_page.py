@@ -66,3 +66,13 @@ def test_a_new_token_for_an_account_leaves_the_old_one_working(admin_user):
     page = client_for(admin_user).post(reverse("integrations:issue", args=[account.user_id]))
     assert page.status_code == 200 and '<code class="token">' in page.content.decode()
     assert ApiToken.objects.filter(user=account.user, revoked_at__isnull=True).count() == 2
+
+
+def test_the_audit_log_names_the_api_in_chinese(admin_user, clerk):
+    from .conftest import token_client
+    from .test_telegrams import SEED_FIELDS
+
+    assert token_client(clerk).post("/api/v1/telegrams/", SEED_FIELDS, format="json").status_code == 201
+    page = client_for(admin_user).get(reverse("audit:log")).content.decode()
+    assert "签发接口令牌" in page and "接口令牌：" in page  # the token, by its first characters
+    assert "登记来电" in page and "REST 接口" in page and "接口令牌编号" in page
