@@ -9,9 +9,16 @@ from rest_framework import serializers
 
 from .errors import PROBLEM_JSON
 
+TAGS = {"telegrams": "来电", "deliveries": "本单位来电"}
+
 
 class ApiSchema(AutoSchema):
-    """Responses keyed (status, media type) for the problem documents: a list view is still known by its 200."""
+    """Responses keyed (status, media type) for the problem documents: a list view is still known by its 200.
+    Operations are grouped under Chinese tags by their first path segment."""
+
+    def get_tags(self) -> list[str]:
+        tags = super().get_tags()
+        return [TAGS.get(tag, tag) for tag in tags]
 
     def _is_list_view(self, serializer=None) -> bool:
         if serializer is None:
