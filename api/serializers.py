@@ -66,6 +66,14 @@ class CreatedSerializer(serializers.Serializer):
     url = serializers.CharField(help_text="本件的接口地址")
 
 
+class TelegramStateSerializer(CreatedSerializer):
+    state = serializers.ChoiceField(choices=TelegramState.choices)
+
+
+class ReasonSerializer(serializers.Serializer):
+    reason = Text(max_length=200, allow_null=False, required=True, help_text="原因")
+
+
 class TelegramListItemSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     receipt_no = serializers.CharField()

@@ -164,3 +164,44 @@ class ScanDownload(ApiView):
         response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(scan.filename, safe='')}"
         response["Cache-Control"] = "no-store"
         return response
+
+
+def state_of(t: Telegram) -> dict:
+    """The answer to an action on a telegram: what it is now (GET the record for the rest)."""
+    return {"id": t.pk, "receipt_no": t.receipt_no, "state": t.state, "url": reverse("api:telegram", args=[t.pk])}
+
+
+class TelegramAction(ApiView):
+    """POST telegrams/{id}/<action>/: the telegram as the caller may see it (404 otherwise), the input read by
+    `input_serializer`, `act` calls the action; the answer is the telegram's state afterwards. The procedure's
+    actions on a telegram (退文, 传阅, 催办, 归档) are each one more subclass and one URL line."""
+
+    parser_classes = [JSONParser]
+    input_serializer: type | None = None
+
+    def act(self, telegram: Telegram, values: dict, user) -> None:
+        raise NotImplementedError
+
+    def post(self, request, pk: int):
+        telegram = telegram_for(request.user, pk)
+        values = {}
+        if self.input_serializer is not None:
+            serializer = self.input_serializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            values = serializer.validated_data
+        self.act(telegram, values, request.user)
+        return Response(state_of(Telegram.objects.get(pk=telegram.pk)))
+
+
+class TelegramVoid(TelegramAction):
+    roles = (roles.CLERK,)
+    input_serializer = s.ReasonSerializer
+
+    @extend_schema(operation_id="telegram_void", summary="作废",
+                   description="登记有误的来电作废：记录保留、收文号保留，须写明原因。",
+                   request=s.ReasonSerializer, responses={200: s.TelegramStateSerializer, **problems(400, 404, 409)})
+    def post(self, request, pk: int):
+        return super().post(request, pk)
+
+    def act(self, telegram, values, user):
+        telegram_actions.void(telegram, actor=user, reason=values["reason"])

@@ -177,3 +177,17 @@ def test_another_units_telegram_is_404_like_a_missing_one(api_zgh, api_cz, clerk
     missing = api_cz.get("/api/v1/telegrams/999999/")
     assert theirs.status_code == missing.status_code == 404
     assert problem_of(theirs)["detail"] == problem_of(missing)["detail"]
+
+
+def test_the_clerk_voids_a_telegram_with_a_reason(api_clerk, api_leader, clerk):
+    telegram = factories.register(clerk)
+    url = f"/api/v1/telegrams/{telegram.pk}/void/"
+    assert api_leader.post(url, {"reason": "误登记"}, format="json").status_code == 403
+    no_reason = api_clerk.post(url, {"reason": "  "}, format="json")
+    assert no_reason.status_code == 400 and problem_of(no_reason)["field"] == "reason"
+    done = api_clerk.post(url, {"reason": "重复登记"}, format="json")
+    assert done.status_code == 200
+    assert done.json() == {"id": telegram.pk, "receipt_no": telegram.receipt_no, "state": "void",
+                           "url": f"/api/v1/telegrams/{telegram.pk}/"}
+    again = api_clerk.post(url, {"reason": "重复登记"}, format="json")
+    assert again.status_code == 409 and problem_of(again)["code"] == "illegal_transition"
