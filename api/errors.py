@@ -88,15 +88,8 @@ def handle(exc, context) -> Response | None:
     return response
 
 
-def _json(doc: dict) -> JsonResponse:
-    return JsonResponse(doc, status=doc["status"], content_type=PROBLEM_JSON, json_dumps_params={"ensure_ascii": False})
-
-
-def not_found(request) -> JsonResponse:
-    """handler404 under /api/: no such URL."""
-    return _json(body(404, "接口不存在。", code="not_found", instance=request.path))
-
-
-def server_error(request) -> JsonResponse:
-    return _json(body(500, "服务器内部错误，请稍后再试。", code="server_error", instance=request.path))
+def problem_response(request, status_code: int, detail: str, *, code: str) -> JsonResponse:
+    """The URLconf's handler400/403/404/500 under /api/ (no such URL, a crash): no database, no template."""
+    return JsonResponse(body(status_code, detail, code=code, instance=request.path), status=status_code,
+                        content_type=PROBLEM_JSON, json_dumps_params={"ensure_ascii": False})
 

@@ -27,6 +27,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
-# Under /api/ a missing URL or a crash answers a problem document (JSON), elsewhere the Chinese pages.
+# Under /api/ these answer a problem document (JSON), elsewhere the Chinese pages (never touching the database).
+handler400 = "telegram_office.views.bad_request"
+handler403 = "telegram_office.views.permission_denied"
 handler404 = "telegram_office.views.page_not_found"
 handler500 = "telegram_office.views.server_error"

@@ -11,7 +11,7 @@ from django.utils import timezone
 from rest_framework.generics import GenericAPIView
 from rest_framework.pagination import PageNumberPagination
 
-from audit.services import context as audit_context
+from audit.context import adding as audit_adding
 from core.errors import InvalidInput
 from directory.security import has_control_characters
 from telegrams.pagination import CappedPaginator
@@ -46,7 +46,7 @@ class ApiView(GenericAPIView):
             if has_control_characters(name) or any(has_control_characters(v) for v in values):
                 raise InvalidInput("查询参数不能包含控制字符。", field=name if not has_control_characters(name) else None)
         token = token_of(request)
-        self._audit = audit_context(channel="api", **({"api_token": token.pk} if token else {}))
+        self._audit = audit_adding(channel="api", **({"api_token": token.pk} if token else {}))
         self._audit.__enter__()
 
     def finalize_response(self, request, response, *args, **kwargs):

@@ -84,6 +84,7 @@ MATRIX: list[tuple] = [
     ("notifications:read",        POST,  L,        302,  302,   302,    302,    302),
     ("audit:log",                 GET,   L,        403,  403,   403,    403,    200),
     ("audit:csv",                 GET,   L,        403,  403,   403,    403,    200),
+    ("audit:jsonl",               GET,   L,        403,  403,   403,    403,    200),
     ("audit:telegram",            GET,   L,        403,  403,   403,    403,    200),
     ("audit:verify",              GET,   L,        403,  403,   403,    403,    200),
     ("audit:verify",              POST,  L,        403,  403,   403,    403,    302),
