@@ -49,7 +49,7 @@ def _flatten(detail, prefix: str = "") -> list[dict]:
         for value in detail:
             found += _flatten(value, prefix)
         return found
-    return [{"field": prefix or None, "message": str(detail), "code": getattr(detail, "code", "invalid")}]
+    return [{"field": prefix or None, "message": str(detail), "code": getattr(detail, "code", None) or "invalid"}]
 
 
 def _from_api_exception(exc: exceptions.APIException, instance: str) -> dict:

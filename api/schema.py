@@ -4,10 +4,18 @@ from __future__ import annotations
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, OpenApiTypes, extend_schema_field
 from rest_framework import serializers
 
+from core.filters import BoundedDateFilter
+
 from .errors import PROBLEM_JSON
+
+# core's date filters refuse a year outside FIRST_DAY–LAST_DAY (1949–2099: no record has one); the schema says so
+# (tests/api/test_schema_and_docs.py checks the pattern against core's bounds).
+BOUNDED_DATE = r"^(19(49|[5-9][0-9])|20[0-9][0-9])-[0-9]{2}-[0-9]{2}$"
+extend_schema_field({"type": "string", "format": "date", "pattern": BOUNDED_DATE,
+                     "description": "年-月-日，1949–2099 年"})(BoundedDateFilter)
 
 TAGS = {"telegrams": "来电", "deliveries": "本单位来电"}
 

@@ -49,3 +49,15 @@ def test_swagger_ui_is_served_locally_without_inline_script(clerk):
 def test_docs_send_a_visitor_without_a_session_to_the_login_page(demo):
     response = Client().get("/api/v1/docs/")
     assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+
+
+def test_the_date_filters_pattern_is_cores_bounds():
+    from datetime import timedelta
+
+    from api.schema import BOUNDED_DATE
+    from core.filters import FIRST_DAY, LAST_DAY
+
+    inside = [FIRST_DAY, LAST_DAY]
+    outside = [FIRST_DAY - timedelta(days=1), LAST_DAY + timedelta(days=1)]
+    assert all(re.match(BOUNDED_DATE, d.isoformat()) for d in inside)
+    assert not any(re.match(BOUNDED_DATE, d.isoformat()) for d in outside)

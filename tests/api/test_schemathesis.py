@@ -19,7 +19,7 @@ from .conftest import token_client
 
 pytestmark = pytest.mark.django_db
 
-EXAMPLES = 20
+EXAMPLES = 15
 
 
 @pytest.fixture
