@@ -2,6 +2,8 @@
 endpoint lacks, control characters, rate limits per token."""
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.test import Client
 
@@ -53,3 +55,18 @@ def test_rate_limits_count_per_token_and_say_when_to_retry(clerk, settings):
     assert second.get("/api/v1/telegrams/").status_code == 200  # another token has its own count
     writes = [first.post("/api/v1/telegrams/", {}, format="json").status_code for _ in range(3)]
     assert writes == [400, 400, 429]  # writes are counted apart from reads
+
+
+def test_the_urlconfs_error_handlers_answer_problems_under_api_only():
+    from django.test import RequestFactory
+
+    from telegram_office import views
+
+    api, page = RequestFactory().get("/api/v1/telegrams/"), RequestFactory().get("/telegrams/")
+    for handler, status in ((views.bad_request, 400), (views.permission_denied, 403), (views.page_not_found, 404),
+                            (views.server_error, 500)):
+        answer = handler(api) if handler is views.server_error else handler(api, None)
+        assert answer.status_code == status and answer["Content-Type"] == "application/problem+json"
+        assert json.loads(answer.content)["instance"] == "/api/v1/telegrams/"
+        shown = handler(page) if handler is views.server_error else handler(page, None)
+        assert shown.status_code == status and shown["Content-Type"].startswith("text/html")
