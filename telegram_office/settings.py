@@ -291,6 +291,17 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-routing-orders": {"task": "routing.tasks.sweep_orders", "schedule": ROUTING_SWEEP_INTERVAL},
     "sign-audit-checkpoint": {"task": "audit.tasks.sign_checkpoint", "schedule": env.float("AUDIT_CHECKPOINT_INTERVAL", default=60.0)},
 }
+# The intake folder (off unless set): beat looks at it every INTAKE_FOLDER_INTERVAL seconds; .txt files are
+# registered like `import_telegram`, scans (PDF/JPEG/PNG) queued for OCR and listed for a clerk to confirm
+# (intake/folder.py). Files are moved to 已处理/ or 未登记/ (with the reason) beside them. INTAKE_USER: the clerk
+# account they are received under (default: the first active clerk). A file changed in the last
+# INTAKE_SETTLE_SECONDS is left for the next look (still being copied in).
+INTAKE_FOLDER = env.str("INTAKE_FOLDER", default="")
+INTAKE_USER = env.str("INTAKE_USER", default="")
+INTAKE_FOLDER_INTERVAL = env.float("INTAKE_FOLDER_INTERVAL", default=15.0)
+INTAKE_SETTLE_SECONDS = env.float("INTAKE_SETTLE_SECONDS", default=5.0)
+if INTAKE_FOLDER:
+    CELERY_BEAT_SCHEDULE["watch-intake-folder"] = {"task": "intake.tasks.watch_folder", "schedule": INTAKE_FOLDER_INTERVAL}
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="telegram-office@localhost")

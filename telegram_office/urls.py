@@ -15,6 +15,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("directory.urls")),
     path("telegrams/", include("desk.urls")),
+    path("intake/", include("intake.urls")),
     path("alerts/", include("notifications.urls")),
     path("routing/", include("routing.urls")),
     path("annotations/", include("annotations.urls")),
