@@ -60,7 +60,9 @@ def read_prefill(scan: IntakeScan, *, actor=None) -> prefill.Prefill | None:
     return filled
 
 
-def _received(value: str) -> datetime | None:
+def _received(value) -> datetime | None:
+    if isinstance(value, datetime):
+        return value
     for fmt in ("%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"):
         try:
             return timezone.make_aware(datetime.strptime(value.strip(), fmt))
@@ -79,7 +81,7 @@ def deadline_preview(values) -> dict:
     precedence = (values.get("precedence") or "").strip()
     received = _received(values.get("received_at") or "")
     instruction = (values.get("instruction") or "").strip()
-    if precedence not in Precedence.values or received is None:
+    if precedence not in Precedence.values or received is None or not 1949 <= received.year <= 9000:
         return {"deadline": None, "text": "选择等级并填写收报时间后显示办理期限。", "routes": "", "note": ""}
     routes_text, note, explicit = "", "", None
     if instruction:

@@ -30,6 +30,8 @@ ARGS: dict[str, Callable[[dict], list]] = {
     "annotations:write": T, "annotations:correct": lambda w: [w["annotation"].pk],
     "audit:telegram": T,
     "printing:slip": T, "printing:slip_pdf": T, "printing:register_export": lambda w: ["csv"],
+    **{name: (lambda w: [w["held"].uid]) for name in (
+        "intake:scan_status", "intake:scan_prefill", "intake:scan_file", "intake:scan_set_aside")},
 }
 
 # Form posts carry empty data: the answer shows access, and nothing changes state except where the cell is a 302.
@@ -77,6 +79,17 @@ MATRIX: list[tuple] = [
     ("printing:slip",             GET,   L,        200,  200,   200,    404,    200),
     ("printing:slip_pdf",         GET,   L,        200,  200,   200,    404,    200),
     ("printing:register_export",  GET,   L,        200,  200,   403,    403,    200),
+    # The desk's scans: clerks only. The held scan has no OCR job, so its prefill is 409 (nothing read).
+    ("intake:scans",              GET,   L,        200,  403,   403,    403,    403),
+    ("intake:upload",             POST,  L,        302,  403,   403,    403,    403),
+    ("intake:upload",             GET,   L,        405,  403,   403,    403,    403),
+    ("intake:scan_status",        GET,   L,        200,  403,   403,    403,    403),
+    ("intake:scan_prefill",       GET,   L,        409,  403,   403,    403,    403),
+    ("intake:scan_file",          GET,   L,        200,  403,   403,    403,    403),
+    ("intake:scan_set_aside",     POST,  L,        302,  403,   403,    403,    403),
+    ("intake:scan_set_aside",     GET,   L,        405,  403,   403,    403,    403),
+    ("intake:parse",              POST,  L,        400,  403,   403,    403,    403),
+    ("intake:preview",            GET,   L,        200,  403,   403,    403,    403),
     # Django's admin (one row for all of it; only 管理员 are is_staff) and the static files.
     ("/admin/",                   GET,   L,        L,    L,     L,      L,      200),
     ("/static/css/app.css",       GET,   200,      200,  200,   200,    200,    200),
