@@ -77,6 +77,6 @@ class TelegramForm(HeaderForm):
 class ScanUploadForm(forms.Form):
     """上传并识别: one scan (a PDF of several pages, or a photo) to be read into the form."""
 
-    scan = forms.FileField(label="扫描件或照片", widget=forms.ClearableFileInput(attrs={
+    scan = forms.FileField(label="扫描文件或照片", widget=forms.ClearableFileInput(attrs={
         "accept": "application/pdf,image/jpeg,image/png,.pdf,.jpg,.jpeg,.png"}),
         help_text="PDF（可多页）、JPEG 或 PNG，手机拍摄的照片亦可")
