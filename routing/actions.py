@@ -19,7 +19,7 @@ from audit.services import record_many
 from core.errors import InvalidInput, NotAllowed
 from core.events import announce
 from telegrams import actions as telegram_actions
-from telegrams.models import Telegram, TelegramState
+from telegrams.models import TELEGRAM_LIFECYCLE, Telegram, TelegramState
 
 from .dispatch import dispatch
 from .events import Delivered, DeliveryDone, DeliverySigned, UnknownUnitsFound
@@ -306,7 +306,7 @@ def complete(delivery: Delivery, *, actor, result: str, close: bool = False) -> 
         delivery.done_at, delivery.done_by = timezone.now(), actor
         _event(delivery, actor=actor, to=DeliveryState.DONE, note="办结" + ("（牵头单位宣布办结）" if close else ""))
         delivery.save()
-        if close:
+        if close and TELEGRAM_LIFECYCLE.can(telegram.state, TelegramState.DONE):
             old = telegram.state
             moved = telegram_actions.follow([(telegram, TelegramState.DONE)])
             if moved:

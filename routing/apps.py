@@ -8,5 +8,8 @@ class RoutingConfig(AppConfig):
     def ready(self) -> None:
         from vault import crypto, registry
 
+        from . import audit_display
+
         registry.register(registry.SealedField("routing.Delivery", "result_enc",
                                                lambda d: crypto.aad_for("delivery", d.pk, "result")))
+        audit_display.register()  # how the audit log names this app's objects and data fields

@@ -55,8 +55,8 @@ INSTALLED_APPS = [
     "django_filters",
     "axes",
     "django_otp",
-    "django_otp.plugins.otp_totp",
-    "django_otp.plugins.otp_static",  # recovery codes
+    "directory.otp_apps.AuthenticatorConfig",  # django_otp.plugins.otp_totp, under Chinese names
+    "directory.otp_apps.RecoveryCodesConfig",  # django_otp.plugins.otp_static (recovery codes), likewise
     "csp",
     "core",
     "directory",
@@ -88,6 +88,8 @@ MIDDLEWARE = [
     "directory.middleware.SecondFactorMiddleware",
     # Refuses NUL and other control characters in any parameter (after CSRF's check, before every view).
     "directory.middleware.ControlCharacterMiddleware",
+    # Remembers the last list page shown, for "← 返回" (core.navigation).
+    "core.navigation.RememberBackPageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, so that it sees the authenticated user and the final response (django-axes requirement).
@@ -146,13 +148,18 @@ PASSWORD_HASHERS = [
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "directory.passwords.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},  # Chinese message
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+# List pages "← 返回" may lead back to (core.navigation): URL names.
+BACK_PAGES = {
+    "telegrams:register", "annotations:inbox", "routing:inbox", "routing:history", "audit:log", "audit:telegram",
+    "directory:units", "directory:people", "notifications:list", "routing:unknown_units",
+}
 
 # django-axes: 5 failures per (username, IP) lock that pair for 15 minutes.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)

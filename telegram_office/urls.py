@@ -14,6 +14,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("directory.urls")),
+    path("directory/", include("directory.manage_urls")),
     path("telegrams/", include("desk.urls")),
     path("intake/", include("intake.urls")),
     path("alerts/", include("notifications.urls")),

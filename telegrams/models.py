@@ -3,6 +3,7 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.db.models import Q
 
@@ -160,6 +161,14 @@ class TelegramChange(models.Model):
         verbose_name = "更正记录"
         verbose_name_plural = "更正记录"
         ordering = ["at", "id"]
+
+    @property
+    def field_label(self) -> str:
+        """The corrected field as the form names it (来电单位, not sender_unit_name)."""
+        try:
+            return str(Telegram._meta.get_field(self.field).verbose_name)
+        except FieldDoesNotExist:
+            return self.field
 
 
 class Scan(models.Model):

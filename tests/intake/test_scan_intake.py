@@ -118,7 +118,10 @@ def test_a_scan_that_could_not_be_read_leaves_the_form_to_the_clerk(clerk, clerk
                                                                      monkeypatch, after_commit):
     from ocr import engine
 
-    monkeypatch.setattr(engine, "read_document", lambda content, **kw: (_ for _ in ()).throw(engine.OcrError("图片已损坏或过大，无法读取。")))
+    def unreadable(content, **kwargs):
+        raise engine.OcrError("图片已损坏或过大，无法读取。")
+
+    monkeypatch.setattr(engine, "read_document", unreadable)
     scan = IntakeScan.objects.get(uid=upload(clerk_client, **JSON).json()["uid"])
     with after_commit():
         read_scan.run(scan.ocr_job_id)
@@ -220,7 +223,7 @@ def test_save_and_register_the_next_one(clerk_client):
     assert response["Location"] == f"{CREATE}?after={telegram.pk}"
     page = clerk_client.get(response["Location"])
     html = page.content.decode()
-    assert f"上一件已登记：" in html and telegram.receipt_no in html and "2020年5月1日 21:36" in html
+    assert "上一件已登记：" in html and telegram.receipt_no in html and "2020年5月1日 21:36" in html
     # A blank form with a fresh submission token, 等级 not chosen.
     assert page.context["form"]["title"].value() is None
     assert page.context["form"]["submission"].value() != ""

@@ -32,6 +32,9 @@ ARGS: dict[str, Callable[[dict], list]] = {
     "printing:slip": T, "printing:slip_pdf": T, "printing:register_export": lambda w: ["csv"],
     **{name: (lambda w: [w["held"].uid]) for name in (
         "intake:scan_status", "intake:scan_prefill", "intake:scan_file", "intake:scan_set_aside")},
+    "directory:unit_edit": lambda w: [w["delivery"].unit_id],
+    "directory:person_edit": lambda w: [w["users"]["staff_a"].pk],
+    "directory:person_reset_otp": lambda w: [w["users"]["staff_a"].pk],
 }
 
 # Form posts carry empty data: the answer shows access, and nothing changes state except where the cell is a 302.
@@ -90,6 +93,20 @@ MATRIX: list[tuple] = [
     ("intake:scan_set_aside",     GET,   L,        405,  403,   403,    403,    403),
     ("intake:parse",              POST,  L,        400,  403,   403,    403,    403),
     ("intake:preview",            GET,   L,        200,  403,   403,    403,    403),
+    ("directory:units",           GET,   L,        403,  403,   403,    403,    200),
+    ("directory:unit_create",     GET,   L,        403,  403,   403,    403,    200),
+    ("directory:unit_create",     POST,  L,        403,  403,   403,    403,    200),
+    ("directory:unit_edit",       GET,   L,        403,  403,   403,    403,    200),
+    ("directory:unit_edit",       POST,  L,        403,  403,   403,    403,    200),
+    ("directory:units_import",    GET,   L,        403,  403,   403,    403,    200),
+    ("directory:units_import",    POST,  L,        403,  403,   403,    403,    200),
+    ("directory:people",          GET,   L,        403,  403,   403,    403,    200),
+    ("directory:person_create",   GET,   L,        403,  403,   403,    403,    200),
+    ("directory:person_create",   POST,  L,        403,  403,   403,    403,    200),
+    ("directory:person_edit",     GET,   L,        403,  403,   403,    403,    200),
+    ("directory:person_edit",     POST,  L,        403,  403,   403,    403,    200),
+    ("directory:person_reset_otp", POST, L,        403,  403,   403,    403,    302),
+    ("directory:person_reset_otp", GET,  L,        403,  403,   403,    403,    405),
     # Django's admin (one row for all of it; only 管理员 are is_staff) and the static files.
     ("/admin/",                   GET,   L,        L,    L,     L,      L,      200),
     ("/static/css/app.css",       GET,   200,      200,  200,   200,    200,    200),

@@ -1,0 +1,51 @@
+"""How the audit log shows this app's objects and data (audit.catalog; called from RoutingConfig.ready)."""
+from __future__ import annotations
+
+from django.urls import reverse
+
+from audit import catalog
+
+from .models import Delivery, DeliveryState, Role, RoutingOrder, UnknownUnit
+
+
+def describe_deliveries(ids: list[str]) -> dict[str, catalog.Shown]:
+    rows = (Delivery.objects.filter(pk__in=[int(i) for i in ids if i.isdigit()])
+            .values_list("pk", "telegram_id", "telegram__receipt_no", "unit__name", "role"))
+    return {
+        str(pk): catalog.Shown(f"{receipt_no} · {unit}（{Role(role).label}）", reverse("audit:telegram", args=[tid]))
+        for pk, tid, receipt_no, unit, role in rows
+    }
+
+
+def describe_orders(ids: list[str]) -> dict[str, catalog.Shown]:
+    rows = (RoutingOrder.objects.filter(pk__in=[int(i) for i in ids if i.isdigit()])
+            .values_list("pk", "telegram_id", "telegram__receipt_no", "source"))
+    sources = dict(RoutingOrder.Source.choices)
+    return {
+        str(pk): catalog.Shown(f"{receipt_no} · 来源：{sources.get(source, source)}", reverse("audit:telegram", args=[tid]))
+        for pk, tid, receipt_no, source in rows
+    }
+
+
+def describe_unknown_units(ids: list[str]) -> dict[str, catalog.Shown]:
+    rows = (UnknownUnit.objects.filter(pk__in=[int(i) for i in ids if i.isdigit()])
+            .values_list("pk", "telegram_id", "telegram__receipt_no", "name"))
+    return {str(pk): catalog.Shown(f"{receipt_no} · {name}", reverse("audit:telegram", args=[tid]))
+            for pk, tid, receipt_no, name in rows}
+
+
+def register() -> None:
+    catalog.register_object("routing.delivery", label="分送", describe=describe_deliveries)
+    catalog.register_object("routing.routingorder", label="分送指令", describe=describe_orders)
+    catalog.register_object("routing.unknownunit", label="未找到的单位", describe=describe_unknown_units)
+    catalog.register_actions({
+        "routing.unknown_units": "批办中有未找到的单位", "routing.unknown_routed": "补分送未找到的单位",
+        "routing.unknown_set_aside": "未找到的单位不分送",
+    })
+    catalog.register_fields(
+        {"deliveries": "分送单位", "routes": "分送单位", "deadline": "办结期限", "close": "宣布全件办结",
+         "source": "来源", "text": "指示原文", "names": "未找到的单位", "note": "说明"},
+        values={"role": dict(Role.choices), "source": dict(RoutingOrder.Source.choices)},
+    )
+    catalog.register_fields({"name": "批办中的名称", "unit": "分送给"}, object_types=["routing.unknownunit"])
+    catalog.register_fields({}, values={"state": dict(DeliveryState.choices)}, object_types=["routing.delivery"])
