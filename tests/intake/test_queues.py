@@ -53,3 +53,22 @@ def test_a_worker_started_without_queues_does_not_take_the_ocr_queue():
             "print(','.join(sorted(app.amqp.queues.consume_from or app.amqp.queues)))")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "default"
+
+
+def test_an_ocr_worker_process_loads_its_engine_as_it_starts_and_a_routing_worker_does_not(monkeypatch):
+    import threading
+
+    from celery import current_app
+
+    from ocr import engine, tasks
+
+    loaded = threading.Event()
+    monkeypatch.setattr(engine, "available", lambda: True)
+    monkeypatch.setattr(engine, "warm_up", loaded.set)
+    queues = current_app.amqp.queues
+    monkeypatch.setattr(queues, "_consume_from", {"urgent": None, "default": None})
+    tasks._warm_engine()
+    assert not loaded.wait(0.2)
+    monkeypatch.setattr(queues, "_consume_from", {"ocr": None})
+    tasks._warm_engine()
+    assert loaded.wait(5)

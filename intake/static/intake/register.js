@@ -128,13 +128,14 @@
     });
     summary(json, kept);
     refreshDeadline(0);
-    // The keyboard goes on where a look is needed: a doubtful reading, or a required field still empty.
+    // The keyboard goes on where a look is needed: a doubtful reading, a required field still empty, else the
+    // first field (the clerk reads the form top to bottom against the paper).
     var next = form.querySelector(".field.ocr-low input, .field.ocr-low textarea, .field.ocr-low select");
     if (!next) {
       next = Array.prototype.find.call(form.querySelectorAll("input[required], select[required], textarea[required]"),
                                        function (el) { return !el.value; });
     }
-    (next || form.querySelector("button[type=submit]")).focus();
+    (next || form.elements.sender_unit_name).focus();
   }
 
   // ---- 办理期限: what saving would give, from 等级, 收报时间 and the 批办 ----
