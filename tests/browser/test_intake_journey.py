@@ -3,9 +3,6 @@ into the form, a pasted text filling the form in place, 保存并登记下一件
 chosen scan. Screenshots: test-output/browser/<test>/ (and docs/screenshots/ with DOCS_SCREENSHOTS=1)."""
 from __future__ import annotations
 
-import os
-import shutil
-
 import pytest
 from django.urls import reverse
 
@@ -15,23 +12,12 @@ from telegrams.models import Telegram
 from tests.conftest import ROOT, Worker, purge_broker
 from tests.telegrams.helpers import SEED_FORM
 
-from .helpers import fill_registration, login, tiny_png
+from .conftest import PHONE
+from .helpers import SidewaysCheck, fill_registration, login, tiny_png
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 SEED_TEXT = (ROOT / "tests" / "telegrams" / "samples" / "seed_744.txt").read_text(encoding="utf-8")
-PHONE = {"width": 390, "height": 844}
-
-
-def keep_for_docs(path, name: str) -> None:
-    """DOCS_SCREENSHOTS=1 also files the screenshot under docs/screenshots/ (refreshed deliberately, not per run)."""
-    if os.environ.get("DOCS_SCREENSHOTS") == "1":
-        shutil.copy(path, ROOT / "docs" / "screenshots" / name)
-
-
-def no_sideways_scroll(page) -> None:
-    width = page.viewport_size["width"]
-    assert page.evaluate("document.documentElement.scrollWidth") <= width
 
 
 @pytest.fixture
@@ -90,8 +76,8 @@ def test_clerk_uploads_a_photo_of_a_printed_telegram_and_saves_the_filled_form(p
     assert marks.count() >= 12
     assert page.locator("#parse-summary").is_visible()
     assert page.locator("#deadline-text").inner_text() == "办理期限：2020年5月2日（特提，收报后 1 天）"
-    path = shots(page, "scan-read-form-filled")
-    keep_for_docs(path, "intake-scan-desktop.png")
+    page.locator("#scan-viewer").scroll_into_view_if_needed()
+    shots(page, "scan-read-form-filled", docs="registration-scan-read")
 
     with page.expect_navigation():
         page.get_by_role("button", name="保存并编号").click()
@@ -118,7 +104,7 @@ def test_paste_fills_the_form_in_place_and_the_deadline_follows_the_precedence(p
     assert "已识别 14 项" in page.locator("#summary-found").inner_text()
     assert page.locator('.field[data-field="title"] .parse-hint').inner_text() == "✓ 已从文本识别，请核对"
     page.locator("#deadline-text", has_text="2020年5月2日").wait_for()
-    shots(page, "pasted-in-place")
+    shots(page, "pasted-in-place", docs="registration-pasted-in-place")
 
     # The clerk corrects 等级: the deadline follows before saving.
     page.get_by_label("等级").select_option("平急")
@@ -176,8 +162,7 @@ def test_a_failed_validation_keeps_the_chosen_scan(page, shots, demo):
     # The kept scan is shown beside the form.
     assert page.locator("#scan-viewer img").count() == 1
     assert page.evaluate("document.querySelector('#scan-viewer img').naturalWidth") == 48
-    path = shots(page, "refused-scan-kept")
-    keep_for_docs(path, "intake-refused-scan-kept-desktop.png")
+    shots(page, "refused-scan-kept", docs="registration-refused-scan-kept")
 
     page.get_by_label("标题").fill(SEED_FORM["title"])
     with page.expect_navigation():
@@ -193,17 +178,19 @@ def test_the_desk_at_phone_width(new_page, shots, demo, clerk):
     from telegrams.inputs import ScanUpload
 
     held = hold(ScanUpload("IMG_0745.png", "image/png", tiny_png(300, 420)), actor=clerk)
-    page = new_page()
-    page.set_viewport_size(PHONE)
+    page = new_page(PHONE)
+    fits = SidewaysCheck(page)
+    page.goto("/accounts/login/")
+    fits(page)
     login(page, "clerk")
+    fits(page)
     page.goto(reverse("intake:scans"))
     assert page.locator("#waiting-scans").get_by_text("IMG_0745.png").count() == 1
-    no_sideways_scroll(page)
-    path = shots(page, "waiting-scans-phone")
-    keep_for_docs(path, "intake-waiting-phone.png")
+    fits(page)
+    shots(page, "waiting-scans-phone", full_page=False, docs="phone-intake-waiting-scans")
     page.get_by_role("link", name="核对登记").click()
     page.wait_for_url(f"**/telegrams/new/?scan={held.uid}")
     assert page.locator("#scan-viewer img").count() == 1
-    no_sideways_scroll(page)
-    path = shots(page, "form-with-scan-phone")
-    keep_for_docs(path, "intake-form-phone.png")
+    fits(page)
+    shots(page, "form-with-scan-phone", full_page=False, docs="phone-registration-with-scan")
+    fits.all_checked()

@@ -250,14 +250,19 @@
       request(viewer.dataset.statusUrl, { cache: "no-store" }).then(function (r) {
         if (r.status !== 200) throw new Error(String(r.status));
         var s = r.body;
-        setStatus(s.progress, s.state);
         if (s.pages) renderPages(s.pages);
         if (!s.final) {
+          setStatus(s.progress, s.state);
           poll();
           return;
         }
         viewer.dataset.final = "1";
-        if (s.ok) loadPrefill();
+        if (s.ok) {
+          setStatus("已完成，正在填入登记表……", "filling"); // "done" once the form holds what was read
+          loadPrefill();
+        } else {
+          setStatus(s.progress, s.state);
+        }
       }).catch(function () {
         polls += 5; // a hiccup (a restart, a dropped connection): keep looking, a little less often
         poll();
