@@ -224,7 +224,7 @@ class Worker:
 def purge_broker():
     from telegram_office.celery import app
 
-    for queue in ("urgent", "default"):
+    for queue in ("urgent", "default", "ocr"):
         try:
             with app.connection_for_write() as conn:
                 conn.default_channel.queue_purge(queue)

@@ -46,7 +46,6 @@ def test_clerk_uploads_a_photo_of_a_printed_telegram_and_saves_the_filled_form(p
                                                                              phone_photo):
     login(page, "clerk")
     page.goto(reverse("telegrams:create"))
-    page.get_by_label("来电单位").fill("")  # the clerk has not typed anything yet
     page.get_by_label("扫描文件或照片").set_input_files(
         {"name": "IMG_0744.jpg", "mimeType": "image/jpeg", "buffer": phone_photo})
     page.evaluate("window.__samePage = true")  # gone if the page reloads
@@ -57,6 +56,8 @@ def test_clerk_uploads_a_photo_of_a_printed_telegram_and_saves_the_filled_form(p
     viewer.wait_for(state="visible")
     page.wait_for_url("**/telegrams/new/?scan=*")
     assert viewer.locator("img").count() == 1
+    # While it is read the clerk starts typing the title from the paper: what is read later never overwrites it.
+    page.get_by_label("标题").fill("关于学习宣传贯彻回信精神的通知")
     status = page.locator("#ocr-status")
     assert status.inner_text() in ("排队中", "识别中", "正在识别第 1 页，共 1 页", "已完成") or status.inner_text().startswith("已完成")
     shots(page, "scan-uploaded-reading")
@@ -68,7 +69,9 @@ def test_clerk_uploads_a_photo_of_a_printed_telegram_and_saves_the_filled_form(p
     assert page.get_by_label("来电单位").input_value() == "中华全国总工会办公厅"
     assert page.get_by_label("等级").input_value() == "特提"
     assert page.get_by_label("收报时间").input_value() == "2020-05-01T21:36"
-    assert page.get_by_label("标题").input_value() == SEED_FORM["title"]
+    assert page.get_by_label("标题").input_value() == "关于学习宣传贯彻回信精神的通知"
+    assert page.locator('.field[data-field="title"] .parse-hint').inner_text() == (
+        f"已保留您填写的内容；扫描件识别为：{SEED_FORM['title']}")
     assert page.get_by_label("批办").input_value() == "送：自治区总工会。"
     assert page.get_by_label("发电字号").input_value() == "工发电〔2020〕7号"
     assert page.get_by_label("收文号").input_value() == "宁机明收[2020]744号"
@@ -79,11 +82,13 @@ def test_clerk_uploads_a_photo_of_a_printed_telegram_and_saves_the_filled_form(p
     page.locator("#scan-viewer").scroll_into_view_if_needed()
     shots(page, "scan-read-form-filled", docs="registration-scan-read")
 
+    page.get_by_label("标题").fill(SEED_FORM["title"])  # the clerk takes the full title the scan shows
     with page.expect_navigation():
         page.get_by_role("button", name="保存并编号").click()
     telegram = Telegram.objects.get()
     assert page.url.endswith(reverse("telegrams:detail", args=[telegram.pk]))
     assert telegram.receipt_no == "宁机明收[2020]744号" and telegram.precedence == "特提"
+    assert telegram.title == SEED_FORM["title"]
     assert [s.read() for s in telegram.scans.all()] == [phone_photo]  # the photo, uploaded once
     assert IntakeScan.objects.get().state == IntakeState.REGISTERED
     assert page.get_by_role("link", name="IMG_0744.jpg").count() == 1

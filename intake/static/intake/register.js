@@ -117,7 +117,7 @@
       if (!control) return;
       var value = json.data[name];
       var m = json.marks[name];
-      if (value !== undefined && keepTyped && control.dataset.touched && control.value !== value) {
+      if (value !== undefined && keepTyped && control.dataset.touched && control.value && control.value !== value) {
         kept.push(json.labels[name] || name);
         m = { kind: "found", level: "", text: "已保留您填写的内容；扫描件识别为：" + value };
       } else if (value !== undefined) {
