@@ -15,7 +15,7 @@ COPY . .
 # collectstatic needs settings to load; these throwaway values never reach a running container.
 RUN DJANGO_DEBUG=0 DJANGO_SECRET_KEY=build TELEGRAM_DATA_KEYS=build AUDIT_SIGNING_KEY=build \
     python manage.py collectstatic --noinput -v 0 \
- && useradd --system --uid 1000 --home /app telegram && mkdir -p /app/var/scans /app/var/intake && chown -R telegram /app/var
+ && useradd --system --uid 1000 --home /app telegram && mkdir -p /app/var/scans /app/var/intake /app/witness && chown -R telegram /app/var /app/witness
 USER telegram
 EXPOSE 8000
 CMD ["gunicorn", "telegram_office.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]

@@ -73,12 +73,14 @@ def run() -> None:
     env.setdefault("INTAKE_FOLDER", str(ROOT / "var" / "intake"))
     Path(env["INTAKE_FOLDER"]).mkdir(parents=True, exist_ok=True)
     procs = [
-        subprocess.Popen([str(PY), "-m", "celery", "-A", "telegram_office", "worker", "-Q", "urgent,default",
+        subprocess.Popen([str(PY), "-m", "celery", "-A", "telegram_office", "worker",  # the declared queues, urgent first
                           "-c", "2", "-l", "WARNING", "-n", "worker@%h"], cwd=ROOT, env=env),
+        # beat runs inside the signer: a worker on the `signer` queue only, the one process that signs checkpoints
+        subprocess.Popen([str(PY), "-m", "celery", "-A", "telegram_office", "worker", "-B", "-Q", "signer", "-c", "1",
+                          "-l", "WARNING", "-n", "signer@%h"], cwd=ROOT, env=env),
         # OCR on a worker of its own: one scan at a time, never in front of a routing.
         subprocess.Popen([str(PY), "-m", "celery", "-A", "telegram_office", "worker", "-Q", "ocr",
                           "-c", "1", "-l", "WARNING", "-n", "ocr@%h"], cwd=ROOT, env=env),
-        subprocess.Popen([str(PY), "-m", "celery", "-A", "telegram_office", "beat", "-l", "WARNING"], cwd=ROOT, env=env),
         subprocess.Popen([str(PY), "manage.py", "runserver", f"{HOST}:{PORT}", "--noreload"], cwd=ROOT, env=env),
     ]
     time.sleep(2)

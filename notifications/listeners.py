@@ -4,6 +4,7 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
+from alarms.events import AlarmRaised
 from annotations.events import ReadRequested
 from core.events import listen
 from directory import roles
@@ -61,6 +62,12 @@ def unknown_units(event: UnknownUnitsFound) -> None:
            text=f"{telegram.receipt_no} 的批办中有未找到的单位：{'、'.join(event.names)}，请在“待处理单位”中分送。")
 
 
+def alarm(event: AlarmRaised) -> None:
+    """An alarm (the audit chain no longer matches its witness, routing stalled): every administrator."""
+    links = {"audit": reverse("audit:verify"), "routing": reverse("routing:history")}
+    notify(_active(roles.ADMIN), kind=AlertKind.SYSTEM, text=event.message, link=links.get(event.kind, ""))
+
+
 def opened(event: TelegramOpened) -> None:
     mark_read(get_user_model()(pk=event.user_id), telegram_id=event.telegram_id)
 
@@ -85,4 +92,5 @@ def connect() -> None:
     listen(ReadRequested, read_requested)
     listen(UnknownUnitsFound, unknown_units)
     listen(TelegramOpened, opened)
+    listen(AlarmRaised, alarm)
     listen(OcrFinished, ocr_finished)

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.core import checks
 
 
 class RoutingConfig(AppConfig):
@@ -9,7 +10,9 @@ class RoutingConfig(AppConfig):
         from vault import crypto, registry
 
         from . import audit_display
+        from .checks import deadline_settings
 
         registry.register(registry.SealedField("routing.Delivery", "result_enc",
                                                lambda d: crypto.aad_for("delivery", d.pk, "result")))
         audit_display.register()  # how the audit log names this app's objects and data fields
+        checks.register(deadline_settings)

@@ -112,7 +112,12 @@ class Delivery(models.Model):
                 condition=~Q(state="done") | Q(done_at__isnull=False), name="delivery_done_has_time"
             ),
         ]
-        indexes = [models.Index(fields=["unit", "state", "precedence_rank", "deadline"], name="delivery_inbox_idx")]
+        indexes = [
+            models.Index(fields=["unit", "state", "precedence_rank", "deadline"], name="delivery_inbox_idx"),
+            # Open deliveries by deadline: what is overdue now (statistics, the overdue list, reminders). Partial,
+            # so it stays as small as the open work, whatever the number of finished deliveries.
+            models.Index(fields=["deadline"], condition=Q(state__in=["delivered", "signed"]), name="delivery_open_deadline_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.telegram_id}→{self.unit_id}"

@@ -22,5 +22,11 @@ urlpatterns = [
     path("annotations/", include("annotations.urls")),
     path("audit/", include("auditlog.urls")),
     path("print/", include("printing.urls")),
+    path("stats/", include("stats.urls")),
     path("admin/", admin.site.urls),
 ]
+
+handler400 = "telegram_office.views.bad_request"
+handler403 = "telegram_office.views.permission_denied"
+handler404 = "telegram_office.views.page_not_found"
+handler500 = "telegram_office.views.server_error"

@@ -76,6 +76,7 @@ MATRIX: list[tuple] = [
     ("notifications:read",        POST,  L,        302,  302,   302,    302,    302),
     ("audit:log",                 GET,   L,        403,  403,   403,    403,    200),
     ("audit:csv",                 GET,   L,        403,  403,   403,    403,    200),
+    ("audit:jsonl",               GET,   L,        403,  403,   403,    403,    200),
     ("audit:telegram",            GET,   L,        403,  403,   403,    403,    200),
     ("audit:verify",              GET,   L,        403,  403,   403,    403,    200),
     ("audit:verify",              POST,  L,        403,  403,   403,    403,    302),
@@ -107,6 +108,8 @@ MATRIX: list[tuple] = [
     ("directory:person_edit",     POST,  L,        403,  403,   403,    403,    200),
     ("directory:person_reset_otp", POST, L,        403,  403,   403,    403,    302),
     ("directory:person_reset_otp", GET,  L,        403,  403,   403,    403,    405),
+    ("stats:page",                GET,   L,        200,  200,   403,    403,    200),
+    ("stats:export",              GET,   L,        200,  200,   403,    403,    200),
     # Django's admin (one row for all of it; only 管理员 are is_staff) and the static files.
     ("/admin/",                   GET,   L,        L,    L,     L,      L,      200),
     ("/static/css/app.css",       GET,   200,      200,  200,   200,    200,    200),
