@@ -27,6 +27,7 @@ from routing import actions as routing_actions
 from routing.models import RoutingOrder
 from routing.planning import RoutingPlan, plan_for
 from telegrams import actions as telegram_actions
+from telegrams import scanfiles
 from telegrams.inputs import ScanUpload, TelegramInput
 from telegrams.models import Telegram, TelegramState
 from vault import crypto
@@ -132,6 +133,10 @@ def _checked(filename: str, content: bytes) -> tuple[str, str]:
     kind = ocr_engine.kind_of(content)
     if kind is None:
         raise InvalidInput(f"扫描件“{name}”不是PDF、JPEG或PNG文件（按文件内容判断）。", field="scan")
+    try:
+        scanfiles.image_size(content, kind)
+    except scanfiles.BadImage as exc:
+        raise InvalidInput(f"扫描件“{name}”的{exc}，请重新扫描。", field="scan") from None
     return name, kind
 
 

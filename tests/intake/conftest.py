@@ -2,17 +2,28 @@
 (the real engine is tested in tests/ocr and the browser journey); the ocr queue is recorded, not published."""
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pytest
 
 from ocr import engine
 from ocr.layout import Line
+from tests.browser.helpers import tiny_png
 
 SEED_TEXT = (Path(__file__).parent.parent / "telegrams" / "samples" / "seed_744.txt").read_text(encoding="utf-8")
-# A small but real PNG and a PDF as a scanner writes them (content sniffing looks at the magic number).
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+# A small but real PNG and JPEG (their headers are read for the pixel size), and a PDF as far as content sniffing
+# looks at it.
+PNG = tiny_png(48, 24)
 PDF = b"%PDF-1.7\n" + b"\x00" * 64
+
+
+def jpeg(width: int = 40, height: int = 30) -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), "white").save(out, "JPEG")
+    return out.getvalue()
 
 
 @pytest.fixture(autouse=True)

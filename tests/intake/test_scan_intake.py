@@ -21,7 +21,7 @@ from telegrams.inputs import ScanUpload
 from telegrams.models import Scan, Telegram
 from tests.telegrams.helpers import form
 
-from .conftest import PDF, PNG
+from .conftest import PDF, PNG, jpeg
 
 pytestmark = pytest.mark.django_db
 CREATE = reverse("telegrams:create")
@@ -135,6 +135,7 @@ def test_a_scan_that_could_not_be_read_leaves_the_form_to_the_clerk(clerk, clerk
 @pytest.mark.parametrize(("content", "name", "message"), [
     (b"GIF89a....", "x.gif", "不是PDF、JPEG或PNG文件"),
     (b"", "empty.png", "扫描件“empty.png”为空。"),
+    (b"\x89PNG\r\n\x1a\n" + b"\x00" * 40, "cut.png", "扫描件“cut.png”的无法读取图像尺寸（文件不完整或已损坏），请重新扫描。"),
 ])
 def test_what_is_not_a_scan_is_refused_and_nothing_is_written(clerk_client, sent, ocr_installed, content, name, message):
     response = upload(clerk_client, content, name, **JSON)
@@ -306,7 +307,7 @@ def test_a_txt_file_parsed_in_place_comes_back_as_text_too(clerk_client):
 
 def test_the_waiting_list_shows_what_each_scan_says_and_a_scan_can_be_set_aside(
         clerk, clerk_client, sent, ocr_installed, reads_the_seed):
-    read = actions.receive("744.jpg", b"\xff\xd8\xff" + b"\x00" * 32, actor=clerk, source=IntakeSource.FOLDER)
+    read = actions.receive("744.jpg", jpeg(), actor=clerk, source=IntakeSource.FOLDER)
     read_scan.run(read.ocr_job_id)
     waiting = actions.receive("745.pdf", PDF, actor=clerk, source=IntakeSource.FOLDER)
     html = clerk_client.get(reverse("intake:scans")).content.decode()
