@@ -15,7 +15,7 @@ from tests.telegrams.helpers import SEED_FORM
 from .conftest import PHONE
 from .helpers import SidewaysCheck, fill_registration, login, tiny_png
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 SEED_TEXT = (ROOT / "tests" / "telegrams" / "samples" / "seed_744.txt").read_text(encoding="utf-8")
 
@@ -177,12 +177,30 @@ def test_a_failed_validation_keeps_the_chosen_scan(page, shots, demo):
     assert page.get_by_role("link", name="第1页.png").count() == 1
 
 
-def test_the_desk_at_phone_width(new_page, shots, demo, clerk):
-    """The form with a scan beside it and the waiting list, on a 390 px phone: nothing scrolls sideways."""
-    from intake.actions import hold
+def test_the_waiting_list_on_a_desktop_and_the_desk_at_phone_width(new_page, shots, demo, clerk, monkeypatch):
+    """待登记扫描件 with one scan the folder's OCR has read (a stand-in engine reading the seed's text) and one kept
+    without OCR; then the list and the form with its scan on a 390 px phone: nothing scrolls sideways."""
+    from intake.actions import hold, receive
+    from intake.models import IntakeSource
+    from ocr.layout import Line
+    from ocr.tasks import read_scan
     from telegrams.inputs import ScanUpload
 
+    lines = [Line(text.strip(), 0.99) for text in SEED_TEXT.splitlines()]
+    monkeypatch.setattr(engine, "available", lambda: True)
+    monkeypatch.setattr("ocr.actions.dispatch", lambda job_id: None)
+    monkeypatch.setattr(engine, "read_document", lambda content, **kw: engine.OcrResult(
+        text="\n".join(ln.text for ln in lines), lines=lines, pages=1, seconds=1.0))
+    read = receive("scan-0744.png", tiny_png(300, 420), actor=clerk, source=IntakeSource.FOLDER)
+    read_scan.run(read.ocr_job_id)
     held = hold(ScanUpload("IMG_0745.png", "image/png", tiny_png(300, 420)), actor=clerk)
+
+    desk = new_page()
+    login(desk, "clerk")
+    desk.goto(reverse("intake:scans"))
+    row = desk.locator(f"#job-{read.ocr_job_id}")
+    assert "中华全国总工会关于学习宣传贯彻" in row.inner_text() and "已完成" in row.inner_text()
+    shots(desk, "waiting-scans", docs="intake-waiting-scans")
     page = new_page(PHONE)
     fits = SidewaysCheck(page)
     page.goto("/accounts/login/")
@@ -193,7 +211,7 @@ def test_the_desk_at_phone_width(new_page, shots, demo, clerk):
     assert page.locator("#waiting-scans").get_by_text("IMG_0745.png").count() == 1
     fits(page)
     shots(page, "waiting-scans-phone", full_page=False, docs="phone-intake-waiting-scans")
-    page.get_by_role("link", name="核对登记").click()
+    page.locator(f"#scan-{held.uid}").get_by_role("link", name="核对登记").click()
     page.wait_for_url(f"**/telegrams/new/?scan={held.uid}")
     assert page.locator("#scan-viewer img").count() == 1
     fits(page)

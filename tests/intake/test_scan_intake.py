@@ -348,3 +348,13 @@ def test_a_pdf_page_is_shown_as_an_image_beside_the_form(clerk, clerk_client, se
     assert clerk_client.get(url, {"page": "2"}).status_code == 404
     assert clerk_client.get(url).content.startswith(b"%PDF")
     assert AuditEntry.objects.filter(action="intake.scan_viewed", object_id=str(scan.pk)).count() == 2  # the 404 shows nothing
+
+
+def test_a_paste_without_script_keeps_the_scan_beside_the_form(clerk, clerk_client):
+    from .conftest import SEED_TEXT
+
+    scan = actions.hold(ScanUpload("a.png", "image/png", PNG), actor=clerk)
+    page = clerk_client.post(CREATE, {"text": SEED_TEXT, "parse": "1", "held": [str(scan.uid)]}).content.decode()
+    assert 'value="宁机明收[2020]744号"' in page  # filled by the paste…
+    assert f'name="held" value="{scan.uid}" checked' in page and 'id="scan-viewer" hidden' not in page  # …the scan kept
+    assert reverse("intake:scan_file", args=[scan.uid]) in page
