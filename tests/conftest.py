@@ -17,6 +17,14 @@ ROOT = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items):
+    """After pytest-django's order (plain db tests, then transactional ones): the tests with a real worker last, so
+    the one worker a run keeps (`_session_worker`) never consumes the messages of a transactional test that routes
+    in-process."""
+    items.sort(key=lambda item: "_session_worker" in getattr(item, "fixturenames", ()))
+
+
 def pytest_configure(config):
     # In CI the tests run against the real PostgreSQL and Redis, or not at all.
     if IN_CI:
