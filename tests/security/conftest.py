@@ -40,9 +40,14 @@ def world(demo, clerk, leader, admin_user, staff_zgh, staff_cz):
     # An integration's account and its token (the admin's 接口账号 page).
     account, token, _ = create_system_account(username="terminal", full_name="机要终端", role="机要员", unit=None,
                                               purpose="终端自动登记", actor=admin_user)
+    # A scan the desk holds for a registration still to come (the folder's, or one kept across a failed save).
+    from intake.actions import hold
+    from telegrams.inputs import ScanUpload
+
+    held = hold(ScanUpload("folder.png", "image/png", PNG_1PX), actor=clerk)
     return {
         "telegram": telegram, "delivery": delivery, "scan": telegram.scans.get(), "annotation": annotation,
-        "unknown": unknown, "alert": alert, "account": account, "token": token,
+        "unknown": unknown, "alert": alert, "held": held, "account": account, "token": token,
         "users": {"clerk": clerk, "leader": leader, "admin": admin_user, "staff_a": staff_zgh, "staff_b": staff_cz},
     }
 
