@@ -1,13 +1,13 @@
 """Where each telegram is, for lists (the register): the units it was routed to (lead first), how many finished,
-how many have not signed for it yet, and the nearest deadline still open. One query for a page of telegrams,
-whatever their number of units."""
+how many have not signed for it yet, the nearest deadline still open, and how many units an order still waits to
+reach (the worker has not routed it yet). Two queries for a page of telegrams, whatever their number of units."""
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
-from .models import Delivery, DeliveryState, Role
+from .models import Delivery, DeliveryState, OrderState, Role, RoutingOrder
 
 _D = DeliveryState
 FINISHED = (_D.DONE, _D.READ)
@@ -42,6 +42,7 @@ class Progress:
     unsigned: int = 0
     deadline: date | None = None  # the nearest deadline of a delivery still open
     overdue: bool = False
+    routing: int = 0  # units named by orders not routed yet (待分送)
 
     @property
     def total(self) -> int:
@@ -71,6 +72,9 @@ def for_telegrams(telegram_ids: Iterable[int], today: date) -> dict[int, Progres
         p.unsigned += state in UNSIGNED
         if state in OPEN and deadline and (p.deadline is None or deadline < p.deadline):
             p.deadline = deadline
+    for telegram_id, routes in RoutingOrder.objects.filter(telegram_id__in=ids, state=OrderState.PENDING).values_list(
+            "telegram_id", "routes"):
+        result.setdefault(telegram_id, Progress()).routing += len(routes)
     for p in result.values():
         p.overdue = p.deadline is not None and p.deadline < today
     return result

@@ -68,6 +68,17 @@ def test_a_telegram_not_routed_yet_says_so(clerk_client, clerk):
     assert cell(row, "来电单位") == "中华全国总工会办公厅 工发电〔2020〕7号"
 
 
+def test_units_the_worker_has_not_reached_yet_are_counted(clerk_client, clerk):
+    t = factories.register(clerk, instruction=THREE_UNITS)  # the order waits for the worker
+    row = row_of(clerk_client.get(reverse("telegrams:register")).content.decode(), t.receipt_no)
+    assert cell(row, "承办单位") == "3家待分送"
+    assert cell(row, "状态") == "已批办"
+    factories.route_pending(t)
+    row = row_of(clerk_client.get(reverse("telegrams:register")).content.decode(), t.receipt_no)
+    assert cell(row, "承办单位") == "财政厅 牵头 区总工会 民政厅"
+    assert cell(row, "状态") == "已批办 0/3 办结 3家未签收"
+
+
 def test_the_nearest_deadline_is_of_a_unit_still_at_work(three_units, staff_zgh):
     finished = factories.delivery_of(three_units, staff_zgh)
     Delivery.objects.filter(pk=finished.pk).update(deadline=date(2020, 5, 3))  # done: no longer anyone's deadline
