@@ -8,17 +8,31 @@ import time
 
 import pytest
 from django.urls import reverse
+from playwright.sync_api import expect
 
 from notifications.models import Alert
 from tests import factories
 
 from .conftest import PHONE
-from .helpers import SidewaysCheck, login
+from .helpers import SidewaysCheck, login, tap_height
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 WITHIN = 5_000  # ms: the issue's promise, from the change to the open page showing it
 MUTED_KEY = "mingdian.teti.muted"  # static/js/live.js
+# Headless Chromium lets any page sound. Browsers may keep a page's audio suspended until the person has touched
+# that page (Chromium's autoplay policy): here the page's AudioContext resumes only after a touch, click or key in it.
+AUTOPLAY_POLICY = """(() => {
+  let touched = false;
+  for (const type of ["pointerdown", "keydown"]) {
+    window.addEventListener(type, (e) => { if (e.isTrusted) touched = true; }, true);
+  }
+  const Real = window.AudioContext;
+  window.AudioContext = class extends Real {
+    get state() { return touched ? super.state : "suspended"; }
+    resume() { return touched ? super.resume() : new Promise(() => {}); }
+  };
+})();"""
 
 
 def mark_document(page) -> None:
@@ -61,7 +75,7 @@ def test_a_teti_shows_up_in_the_units_open_inbox_with_banner_and_sound(new_page,
     assert teti.receipt_no in link.inner_text() and link.get_attribute("href") == reverse("telegrams:detail", args=[teti.pk])
     assert staff.locator("#alerts-badge").inner_text() == "1"
     assert staff.title().startswith("【特提】")
-    staff.wait_for_function("document.getElementById('live-alert').dataset.sound === 'played'")
+    expect(staff.locator("#live-alert")).to_have_attribute("data-sound", "played", timeout=WITHIN)
     assert banner.get_attribute("data-beeps") == "1"
     shots(staff, "teti-arrives-in-open-inbox", full_page=False, docs="live-unit-inbox-teti")
     print(f"特提 shown {took:.1f} s after it was routed")
@@ -118,12 +132,14 @@ def test_the_leaders_open_inbox_and_a_phone_follow_a_teti(new_page, shots, demo)
     assert leader.locator("h1 .count").inner_text() == "0"
     mark_document(leader)
     phone = new_page(PHONE)
+    phone.context.add_init_script(AUTOPLAY_POLICY)
     fits = SidewaysCheck(phone)
     phone.goto("/accounts/login/")
     fits(phone)
     login(phone, "caizheng")
     fits(phone)
     mark_document(phone)
+
 
     waiting = factories.register(clerk, instruction="")  # 特提 without a 批办: waits for a 批示
     leader.locator("#inbox tbody tr", has_text=waiting.receipt_no).wait_for(timeout=WITHIN)
@@ -132,6 +148,7 @@ def test_the_leaders_open_inbox_and_a_phone_follow_a_teti(new_page, shots, demo)
     assert leader.locator("#alerts").get_by_text(waiting.receipt_no).count() == 1  # the unread-alerts panel too
     leader.locator("#live-alert").wait_for(timeout=WITHIN)
     assert waiting.receipt_no in leader.locator("#live-alert").inner_text()
+    expect(leader.locator("#live-alert")).to_have_attribute("data-sound", "played", timeout=WITHIN)
     shots(leader, "leader-inbox-teti", full_page=False, docs="live-leader-inbox-teti")
 
     factories.annotate(waiting, demo["leader"], "请财政厅办理。")  # written elsewhere (another leader, a phone)
@@ -149,5 +166,12 @@ def test_the_leaders_open_inbox_and_a_phone_follow_a_teti(new_page, shots, demo)
     box = banner.bounding_box()
     assert box["x"] >= 0 and box["width"] <= PHONE["width"]
     assert banner.get_by_role("button", name="知道了").bounding_box()["height"] >= 44
+    # Not touched yet, so the browser kept it silent: the banner offers to turn the sound on, and one tap does.
+    expect(phone.locator("#live-alert")).to_have_attribute("data-sound", "blocked", timeout=WITHIN)
+    turn_on = banner.get_by_role("button", name="开启提示音")
+    assert tap_height(turn_on) >= 44
     shots(phone, "phone-teti-banner", full_page=False, docs="phone-live-teti")
+    turn_on.tap()
+    expect(phone.locator("#live-alert")).to_have_attribute("data-sound", "played", timeout=WITHIN)
+    assert banner.get_by_role("button", name="静音").is_visible()
     fits.all_checked()
