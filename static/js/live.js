@@ -196,7 +196,15 @@
     stopped = true;
     clearTimeout(timer);
     var status = document.getElementById("live-status");
-    if (status) { status.textContent = message; status.hidden = false; }
+    if (!status) return;
+    status.textContent = message + " ";
+    if (body.dataset.liveLogin) {
+      var link = document.createElement("a");
+      link.href = body.dataset.liveLogin + "?next=" + encodeURIComponent(location.pathname + location.search);
+      link.textContent = "重新登录";
+      status.appendChild(link);
+    }
+    status.hidden = false;
   }
   function schedule(ms) {
     clearTimeout(timer);
@@ -214,7 +222,7 @@
       .then(function (r) {
         if (r.status === 304) return null;
         if (r.status === 401 || r.status === 403 || r.redirected) {
-          stop("登录已过期，页面不再自动更新，请重新登录。");
+          stop("登录已过期，本页面不再自动更新。");
           return null;
         }
         if (!r.ok) throw new Error("HTTP " + r.status);

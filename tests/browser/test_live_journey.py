@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from django.contrib.sessions.models import Session
 from django.urls import reverse
 from playwright.sync_api import expect
 
@@ -122,6 +123,14 @@ def test_a_teti_shows_up_in_the_units_open_inbox_with_banner_and_sound(new_page,
     assert Alert.objects.filter(telegram=second, user=demo["zonggonghui"], read_at__isnull=False).exists()
     alerts_tab.locator("#alerts-badge").filter(has_text="1").wait_for(timeout=WITHIN)
     assert same_document(alerts_tab)
+
+    # The session ends (30 idle minutes — the polls never renew it —, or 退出 in another tab): the page says so.
+    Session.objects.all().delete()
+    status = alerts_tab.locator("#live-status")
+    status.wait_for(timeout=WITHIN)
+    assert status.inner_text() == "登录已过期，本页面不再自动更新。 重新登录"
+    assert status.get_by_role("link").get_attribute("href") == "/accounts/login/?next=%2Falerts%2F"
+    shots(alerts_tab, "session-ended", full_page=False)
 
 
 def test_the_leaders_open_inbox_and_a_phone_follow_a_teti(new_page, shots, demo):
