@@ -196,7 +196,7 @@
     stopped = true;
     clearTimeout(timer);
     var status = document.getElementById("live-status");
-    if (!status) return;
+    if (!status || !message) return;
     status.textContent = message + " ";
     if (body.dataset.liveLogin) {
       var link = document.createElement("a");
@@ -221,8 +221,13 @@
     fetch(url, { headers: headers, credentials: "same-origin", cache: "no-store" })
       .then(function (r) {
         if (r.status === 304) return null;
-        if (r.status === 401 || r.status === 403 || r.redirected) {
+        var toLogin = r.redirected && new URL(r.url).pathname === body.dataset.liveLogin;
+        if (r.status === 401 || toLogin) {
           stop("登录已过期，本页面不再自动更新。");
+          return null;
+        }
+        if (r.redirected || r.status === 403) { // e.g. the second factor is still to be entered: nothing to say
+          stop("");
           return null;
         }
         if (!r.ok) throw new Error("HTTP " + r.status);
