@@ -1,8 +1,8 @@
 /* Live pages (notifications/live.py). Every signed-in page polls <body data-live-url> every data-live-poll ms with
    the last ETag it got (304 while nothing changed). It keeps the top bar's alert badge current, shows the 特提
-   banner and beeps once per new 特提 alert (WebAudio; mute remembered in localStorage, shared by the tabs), and
-   when a region marked data-live="scope …" was rendered at other versions than the poll reports, fetches the
-   page again and swaps that region in place. Background requests carry X-Live: 1 — they never renew the session
+   banner and beeps once per new 特提 alert (WebAudio; mute remembered per person in localStorage, shared by the
+   tabs), and when a region marked data-live="scope …" was rendered at other versions than the poll reports,
+   fetches the page again and swaps that region in place. Background requests carry X-Live: 1 — they never renew the session
    (directory.middleware.SessionMiddleware), so an open page still signs out after the idle timeout. */
 (function () {
   "use strict";
@@ -12,7 +12,10 @@
 
   var interval = parseInt(body.dataset.livePoll, 10) || 3000;
   var MAX_BACKOFF = 60000;
-  var KEYS = { muted: "mingdian.teti.muted", announced: "mingdian.teti.announced", dismissed: "mingdian.teti.dismissed" };
+  // Per person: on a desk PC people take turns, and one person's announced or dismissed alerts are not another's.
+  var who = "." + (body.dataset.liveUser || "");
+  var KEYS = { muted: "mingdian.teti.muted" + who, announced: "mingdian.teti.announced" + who,
+               dismissed: "mingdian.teti.dismissed" + who };
   var etag = null;
   var versions = null;
   var failures = 0;
@@ -183,7 +186,11 @@
         var fresh = new DOMParser().parseFromString(html, "text/html");
         stale.forEach(function (region) {
           var replacement = fresh.getElementById(region.id);
-          if (replacement) region.replaceWith(document.importNode(replacement, true));
+          if (replacement) {
+            region.replaceWith(document.importNode(replacement, true));
+          } else {
+            region.dataset.liveVersion = regionVersion(region); // gone from the page: stop asking for it
+          }
         });
         body.dataset.liveRefreshed = String((parseInt(body.dataset.liveRefreshed, 10) || 0) + 1);
       })

@@ -20,7 +20,7 @@ from .helpers import SidewaysCheck, login, tap_height
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 WITHIN = 5_000  # ms: the issue's promise, from the change to the open page showing it
-MUTED_KEY = "mingdian.teti.muted"  # static/js/live.js
+MUTED_KEY = "mingdian.teti.muted.{}"  # static/js/live.js, per person
 # Headless Chromium lets any page sound. Browsers may keep a page's audio suspended until the person has touched
 # that page (Chromium's autoplay policy): here the page's AudioContext resumes only after a touch, click or key in it.
 AUTOPLAY_POLICY = """(() => {
@@ -91,7 +91,7 @@ def test_a_teti_shows_up_in_the_units_open_inbox_with_banner_and_sound(new_page,
 
     # Mute: remembered in this browser, shown on both tabs; 知道了 puts the banner away.
     banner.get_by_role("button", name="静音").click()
-    assert staff.evaluate(f"localStorage.getItem('{MUTED_KEY}')") == "1"
+    assert staff.evaluate(f"localStorage.getItem('{MUTED_KEY.format(demo['zonggonghui'].pk)}')") == "1"
     assert banner.get_by_role("button", name="取消静音").is_visible()
     banner.get_by_role("button", name="知道了").click()
     assert not banner.is_visible()
