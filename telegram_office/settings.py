@@ -68,9 +68,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_filters",
     "axes",
-    "django_otp",
-    "directory.otp_apps.AuthenticatorConfig",  # django_otp.plugins.otp_totp, under Chinese names
-    "directory.otp_apps.RecoveryCodesConfig",  # django_otp.plugins.otp_static (recovery codes), likewise
+    "django_otp",  # its middleware and helpers; the devices are our own (directory/devices.py: sealed, hashed)
     "csp",
     "core",
     "alarms",
@@ -238,7 +236,6 @@ if set(OTP_REQUIRED_ROLES) - set(_ROLE_ALIASES.values()):
     raise ImproperlyConfigured(f"OTP_REQUIRED_ROLES: unknown role in {OTP_REQUIRED_ROLES}")
 OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="明电收文管理系统")
 OTP_RECOVERY_CODES = 10
-OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # the Django admin never shows an authenticator key or a recovery code
 if not DEBUG:
     SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
