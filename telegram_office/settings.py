@@ -355,6 +355,8 @@ CELERY_BEAT_SCHEDULE = {
     "sign-audit-checkpoint": {"task": "audit.tasks.sign_checkpoint", "schedule": AUDIT_CHECKPOINT_INTERVAL},
     "refresh-stats": {"task": "stats.tasks.refresh_stats", "schedule": STATS_REFRESH_INTERVAL},
     "rebuild-stats": {"task": "stats.tasks.refresh_stats", "schedule": crontab(hour=2, minute=30), "kwargs": {"full": True}},
+    # Scan files a crash (or a failed COMMIT) left without a row, once they are an hour old (vault/files.py).
+    "sweep-orphan-scans": {"task": "vault.sweep_orphans", "schedule": 3600.0},
 }
 # Declared queues: a plain `celery -A telegram_office worker` consumes exactly these, urgent first (Redis: BRPOP
 # asks the keys in this order with the "priority" strategy; one priority step keeps each queue a single key, so a

@@ -6,6 +6,7 @@ locked; a value no key opens stops the run and rolls back its batch (earlier bat
 """
 from __future__ import annotations
 
+import logging
 import os
 import time
 import uuid
@@ -24,6 +25,9 @@ BATCH_SIZE = 500
 HEADER_BYTES = 64  # a file's key id sits before the first NUL; ids are at most 32 characters
 TMP_SUFFIX = ".rotate.tmp"
 ORPHAN_MIN_AGE = 3600  # seconds: a younger file without a row may belong to a registration still in progress
+SWEEP_LIMIT = 100  # files the automatic sweep removes at most in one run (more is a misconfiguration, not a crash)
+
+log = logging.getLogger(__name__)
 
 Progress = Callable[[str, int, int], None]  # (kind name, values looked at, total)
 
@@ -230,6 +234,26 @@ def scan_orphans() -> list[Path]:
                  for u in files.model.objects.filter(uid__in=uids).values_list("uid", flat=True)}
         orphans += [bins[n] for n in chunk if n not in known]
     return sorted(orphans)
+
+
+def sweep_orphans(*, limit: int = SWEEP_LIMIT) -> int:
+    """Beat's hourly clean-up (`vault.sweep_orphans`): remove the orphans of registrations a crash or a failed
+    COMMIT left behind (a refused registration removes its own files: vault.files). Audited when it removed
+    any. More than `limit` at once are no crash's leftovers — a worker pointed at the wrong database or
+    SCAN_ROOT would see every scan as an orphan — so it then removes nothing and logs an error; an operator
+    looks and runs `rotate_keys --remove-orphans`."""
+    orphans = scan_orphans()
+    if len(orphans) > limit:
+        log.error("orphan sweep: %d scan files without a row under %s (more than %d): nothing removed",
+                  len(orphans), settings.SCAN_ROOT, limit)
+        return 0
+    for path in orphans:
+        path.unlink(missing_ok=True)
+    if orphans:
+        with transaction.atomic():
+            record(None, "vault.orphans_removed", None, {"orphans_removed": len(orphans),
+                                                         "files": [p.name for p in orphans]}, object_type="vault")
+    return len(orphans)
 
 
 def _is_uuid(text: str) -> bool:
