@@ -8,6 +8,8 @@ from alarms.events import AlarmRaised
 from annotations.events import ReadRequested
 from core.events import listen
 from directory import roles
+from ocr.actions import OcrFinished
+from ocr.models import OcrJob
 from routing.events import Delivered, UnknownUnitsFound
 from telegrams.events import TelegramOpened, TelegramRegistered
 from telegrams.models import Precedence, Telegram
@@ -70,6 +72,20 @@ def opened(event: TelegramOpened) -> None:
     mark_read(get_user_model()(pk=event.user_id), telegram_id=event.telegram_id)
 
 
+def ocr_finished(event: OcrFinished) -> None:
+    """The person who uploaded a scan (for the intake folder: its account, INTAKE_USER): read or not. The link
+    leads to the desk's list of scans waiting to be registered, at this one."""
+    job = OcrJob.objects.filter(pk=event.job_id).only("filename", "pages", "error").first()
+    if job is None:
+        return
+    if event.ok:
+        text = f"扫描件“{job.filename}”已识别完成（共 {job.pages} 页），请核对后登记。"
+    else:
+        text = f"扫描件“{job.filename}”识别失败：{job.error}。可对照扫描件手工登记。"
+    users = get_user_model().objects.filter(pk=event.user_id, is_active=True)
+    notify(users, kind=AlertKind.OCR, text=text, link=f"{reverse('intake:scans')}#job-{job.pk}")
+
+
 def connect() -> None:
     listen(TelegramRegistered, urgent_arrival)
     listen(Delivered, delivered)
@@ -77,3 +93,4 @@ def connect() -> None:
     listen(UnknownUnitsFound, unknown_units)
     listen(TelegramOpened, opened)
     listen(AlarmRaised, alarm)
+    listen(OcrFinished, ocr_finished)

@@ -13,6 +13,7 @@ class AlertKind(models.TextChoices):
     UNKNOWN_UNITS = "unknown_units", "批办单位待处理"
     REMINDER = "reminder", "催办"
     SYSTEM = "system", "系统告警"
+    OCR = "ocr", "扫描件识别"
 
 
 class Alert(models.Model):

@@ -358,6 +358,17 @@ CELERY_BEAT_SCHEDULE = {
     # Scan files a crash (or a failed COMMIT) left without a row, once they are an hour old (vault/files.py).
     "sweep-orphan-scans": {"task": "vault.sweep_orphans", "schedule": 3600.0},
 }
+# The intake folder (off unless set): beat looks at it every INTAKE_FOLDER_INTERVAL seconds; .txt files are
+# registered like `import_telegram`, scans (PDF/JPEG/PNG) queued for OCR and listed for a clerk to confirm
+# (intake/folder.py). Files are moved to 已处理/ or 未登记/ (with the reason) beside them. INTAKE_USER: the clerk
+# account they are received under (default: the first active clerk). A file changed in the last
+# INTAKE_SETTLE_SECONDS is left for the next look (still being copied in).
+INTAKE_FOLDER = env.str("INTAKE_FOLDER", default="")
+INTAKE_USER = env.str("INTAKE_USER", default="")
+INTAKE_FOLDER_INTERVAL = env.float("INTAKE_FOLDER_INTERVAL", default=15.0)
+INTAKE_SETTLE_SECONDS = env.float("INTAKE_SETTLE_SECONDS", default=5.0)
+if INTAKE_FOLDER:
+    CELERY_BEAT_SCHEDULE["watch-intake-folder"] = {"task": "intake.tasks.watch_folder", "schedule": INTAKE_FOLDER_INTERVAL}
 # Declared queues: a plain `celery -A telegram_office worker` consumes exactly these, urgent first (Redis: BRPOP
 # asks the keys in this order with the "priority" strategy; one priority step keeps each queue a single key, so a
 # 特提 message is never behind a default one). The checkpoint signer's and the OCR queues are deliberately not

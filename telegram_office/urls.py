@@ -16,6 +16,7 @@ urlpatterns = [
     path("accounts/", include("directory.urls")),
     path("directory/", include("directory.manage_urls")),
     path("telegrams/", include("desk.urls")),
+    path("intake/", include("intake.urls")),
     path("alerts/", include("notifications.urls")),
     path("routing/", include("routing.urls")),
     path("annotations/", include("annotations.urls")),

@@ -179,11 +179,14 @@ def db_url_for_subprocess() -> str:
 
 
 class Worker:
-    """A real `celery worker` process against the test database and the configured broker."""
+    """A real `celery worker` process against the test database and the configured broker (by default the
+    routing worker: urgent,default; `Worker("ocr", 1)` is the OCR worker)."""
 
-    def __init__(self):
+    def __init__(self, queues: str = "urgent,default", concurrency: int = 2):
         self.proc: subprocess.Popen | None = None
-        self.log = ROOT / "var" / f"test-worker-{os.getpid()}.log"  # one per test run
+        self.queues, self.concurrency = queues, concurrency
+        self.suffix = "" if queues == "urgent,default" else f"-{queues}"
+        self.log = ROOT / "var" / f"test-worker{self.suffix}-{os.getpid()}.log"  # one per test run
 
     @property
     def alive(self) -> bool:
@@ -195,8 +198,9 @@ class Worker:
         self.log.parent.mkdir(exist_ok=True)
         self._log_file = log = open(self.log, "ab")  # noqa: SIM115 - handed to the child, closed in stop()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "telegram_office", "worker", "-Q", "urgent,default", "-c", "2",
-             "-l", "INFO", "-n", f"test-{os.getpid()}@%h", "--without-gossip", "--without-mingle"],
+            [sys.executable, "-m", "celery", "-A", "telegram_office", "worker", "-Q", self.queues,
+             "-c", str(self.concurrency), "-l", "INFO", "-n", f"test{self.suffix}-{os.getpid()}@%h",
+             "--without-gossip", "--without-mingle"],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
         return self
@@ -228,7 +232,7 @@ class Worker:
 def purge_broker():
     from telegram_office.celery import app
 
-    for queue in ("urgent", "default"):
+    for queue in ("urgent", "default", "ocr"):
         try:
             with app.connection_for_write() as conn:
                 conn.default_channel.queue_purge(queue)
