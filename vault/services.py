@@ -216,23 +216,30 @@ def _rotate_files(kind: registry.SealedFiles, ring: crypto.KeyRing, size: int, r
             progress(kind.name, seen, total)
 
 
+def _sealed_file_folders() -> list[Path]:
+    """The folders the registered sealed files live in (SCAN_ROOT, SCAN_ROOT/intake, SCAN_ROOT/ocr …): where a
+    new row's file would go, since every file of a kind is named by its row's uid in one folder."""
+    folders = {Path(settings.SCAN_ROOT)}
+    for kind in registry.sealed_files():
+        folders.add(kind.path(kind.model()).parent)
+    return sorted(folders)
+
+
 def scan_orphans() -> list[Path]:
-    """Files under SCAN_ROOT with no Scan row (a registration rolled back after writing its file) and
-    temporary files left by an interrupted write, older than ORPHAN_MIN_AGE."""
-    root = Path(settings.SCAN_ROOT)
-    if not root.is_dir():
-        return []
+    """Sealed files with no row (a registration or a held scan whose transaction never committed: a crash, a failed
+    COMMIT) and temporary files left by an interrupted write, older than ORPHAN_MIN_AGE, in the folders of
+    `registry.sealed_files()`. A file `<uid>.….bin` belongs to the row of any registered kind with that uid."""
     cutoff = time.time() - ORPHAN_MIN_AGE
-    old = [p for p in root.iterdir() if p.is_file() and p.stat().st_mtime < cutoff]
-    orphans = [p for p in old if p.name.endswith(".tmp")]
-    bins = {p.name[: -len(".bin")]: p for p in old if p.name.endswith(".bin")}
-    names = sorted(bins)
-    for i in range(0, len(names), BATCH_SIZE):
-        chunk = names[i:i + BATCH_SIZE]
-        uids = [n for n in chunk if _is_uuid(n)]
-        known = {str(u) for files in registry.sealed_files()
-                 for u in files.model.objects.filter(uid__in=uids).values_list("uid", flat=True)}
-        orphans += [bins[n] for n in chunk if n not in known]
+    old = [p for folder in _sealed_file_folders() if folder.is_dir()
+           for p in folder.iterdir() if p.is_file() and p.stat().st_mtime < cutoff]
+    orphans = [p for p in old if p.name.endswith(".tmp")]  # rotation's ".rotate.tmp", vault.files' ".tmp"
+    bins = [(p.name.split(".", 1)[0], p) for p in old if p.name.endswith(".bin")]
+    for i in range(0, len(bins), BATCH_SIZE):
+        chunk = bins[i:i + BATCH_SIZE]
+        uids = sorted({uid for uid, _ in chunk if _is_uuid(uid)})
+        known = {str(u) for files in {k.label: k for k in registry.sealed_files()}.values()
+                 for u in files.model._base_manager.filter(uid__in=uids).values_list("uid", flat=True)}
+        orphans += [path for uid, path in chunk if uid not in known]
     return sorted(orphans)
 
 
@@ -252,8 +259,16 @@ def sweep_orphans(*, limit: int = SWEEP_LIMIT) -> int:
     if orphans:
         with transaction.atomic():
             record(None, "vault.orphans_removed", None, {"orphans_removed": len(orphans),
-                                                         "files": [p.name for p in orphans]}, object_type="vault")
+                                                         "files": [_shown(p) for p in orphans]}, object_type="vault")
     return len(orphans)
+
+
+def _shown(path: Path) -> str:
+    """A file as the audit entry names it: relative to SCAN_ROOT."""
+    try:
+        return path.relative_to(settings.SCAN_ROOT).as_posix()
+    except ValueError:
+        return str(path)
 
 
 def _is_uuid(text: str) -> bool:

@@ -13,6 +13,8 @@ from django.db import DatabaseError
 
 from audit.models import AuditEntry
 from core.errors import Duplicate
+from intake import actions as intake_actions
+from intake.models import IntakeScan
 from telegrams.inputs import ScanUpload
 from telegrams.models import Scan, Telegram
 from tests import factories
@@ -48,6 +50,17 @@ def test_a_registration_that_fails_after_its_scans_were_written_leaves_no_file(c
         factories.register(clerk, scans=pages(2))
     assert files_in(scan_root) == []
     assert Telegram.objects.count() == rows and not Scan.objects.exists()
+
+
+def test_a_held_scan_whose_record_fails_leaves_no_file(clerk, scan_root, monkeypatch):
+    """The intake desk's held scans (and OCR submissions) are written the same way."""
+    def audit_down(*args, **kwargs):
+        raise DatabaseError("模拟：审计记录写入失败")
+
+    monkeypatch.setattr("intake.actions.record", audit_down)
+    with pytest.raises(DatabaseError):
+        intake_actions.hold(pages()[0], actor=clerk)
+    assert files_in(scan_root / "intake") == [] and not IntakeScan.objects.exists()
 
 
 def test_a_duplicate_is_refused_without_a_new_file_and_the_first_keeps_its_own(clerk, scan_root):
@@ -86,10 +99,16 @@ def test_the_hourly_sweep_removes_what_a_crash_left_once_it_is_an_hour_old(clerk
     for path in (crashed, torn, telegram.scans.get().path):  # an old scan with its row is never an orphan
         os.utime(path, (hour_ago, hour_ago))
 
-    assert tasks.sweep_orphans.apply().get() == 2
-    assert sorted(files_in(scan_root)) == sorted([recent.name, telegram.scans.get().path.name])
+    ocr_left = scan_root / "ocr" / f"{uuid.uuid4()}.scan.bin"  # an OCR submission's file, its job never saved
+    ocr_left.parent.mkdir()
+    ocr_left.write_bytes(b"k\x00" + os.urandom(40))
+    os.utime(ocr_left, (hour_ago, hour_ago))
+
+    assert tasks.sweep_orphans.apply().get() == 3
+    assert files_in(scan_root) == sorted([recent.name, telegram.scans.get().path.name, "ocr"])
+    assert files_in(scan_root / "ocr") == []
     entry = AuditEntry.objects.filter(action="vault.orphans_removed").get()
-    assert json.loads(entry.data) == {"orphans_removed": 2, "files": sorted([crashed.name, torn.name])}
+    assert json.loads(entry.data) == {"orphans_removed": 3, "files": sorted([crashed.name, torn.name, f"ocr/{ocr_left.name}"])}
     assert tasks.sweep_orphans.apply().get() == 0  # nothing left: no entry either
     assert AuditEntry.objects.filter(action="vault.orphans_removed").count() == 1
 
