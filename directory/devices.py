@@ -7,8 +7,8 @@ middleware, `verify_token`, `login` and `devices_for_user` work unchanged):
 - `Authenticator`: an authenticator app (TOTP, RFC 6238, through django-otp's `TOTP` helper). The key is sealed
   with the data keys (vault, AES-256-GCM) and bound to its row (`authenticator:<uid>:key`); `rotate_keys`
   re-seals it like every other sealed value (registered in DirectoryConfig.ready).
-- `RecoveryCodeSet` with its `RecoveryCode`s: each code is kept only as a salted slow hash (`make_password`, the
-  first of PASSWORD_HASHERS: Argon2) and deleted when used.
+- `RecoveryCodeSet` with its `RecoveryCode`s: each code is kept only as a salted slow hash (`make_password` with
+  Argon2id, `RecoveryCodeHasher`) and deleted when used.
 
 The rows a clear-text django-otp installation held are moved here by migration 0005."""
 from __future__ import annotations
@@ -20,7 +20,7 @@ from base64 import b32encode
 from urllib.parse import quote, urlencode
 
 from django.conf import settings
-from django.contrib.auth.hashers import check_password, make_password
+from django.contrib.auth.hashers import Argon2PasswordHasher, make_password
 from django.db import models
 from django.db.models import Q
 from django_otp.models import Device, ThrottlingMixin, TimestampMixin
@@ -31,6 +31,29 @@ from vault import crypto
 KEY_BYTES = 20  # 160 bits, RFC 4226's recommendation for HMAC-SHA1 (what authenticator apps compute)
 CODE_BYTES = 5  # a recovery code: 40 random bits, written as 8 base32 letters
 MAX_CODE_LENGTH = 16  # django-otp's StaticToken.token: codes moved from it may be longer than ours
+
+
+class RecoveryCodeHasher(Argon2PasswordHasher):
+    """Argon2id at OWASP's recommended minimum (19 MiB, 2 passes, 1 lane). A recovery code is 40 random bits, not a
+    person's password: Django's password parameters (100 MiB, 8 lanes) would make an enrolment cost ten of those
+    and every wrong code up to ten more, for nothing a code needs. Verified with the same class, so it does not
+    depend on PASSWORD_HASHERS (which the tests swap for a fast one)."""
+
+    time_cost = 2
+    memory_cost = 19 * 1024
+    parallelism = 1
+
+
+RECOVERY_HASHER = RecoveryCodeHasher()
+
+
+def hash_code(code: str) -> str:
+    return make_password(code, hasher=RECOVERY_HASHER)
+
+
+def code_matches(code: str, encoded: str) -> bool:
+    """Constant-time check of a code against one stored hash."""
+    return encoded.startswith(f"{RECOVERY_HASHER.algorithm}$") and RECOVERY_HASHER.verify(code, encoded)
 
 
 class SecondFactorDevice(TimestampMixin, ThrottlingMixin, Device):
@@ -161,7 +184,7 @@ class RecoveryCodeSet(SecondFactorDevice):
             code = b32encode(os.urandom(CODE_BYTES)).decode().lower()
             if code not in codes:
                 codes.append(code)
-        RecoveryCode.objects.bulk_create(RecoveryCode(device=self, code_hash=make_password(c)) for c in codes)
+        RecoveryCode.objects.bulk_create(RecoveryCode(device=self, code_hash=hash_code(c)) for c in codes)
         return codes
 
     def verify_token(self, token) -> bool:
@@ -171,7 +194,7 @@ class RecoveryCodeSet(SecondFactorDevice):
         token = str(token or "")
         match = None
         if 0 < len(token) <= MAX_CODE_LENGTH:  # anything else cannot be a code: no slow hashing for it
-            match = next((c for c in self.codes.all() if check_password(token, c.code_hash)), None)
+            match = next((c for c in self.codes.all() if code_matches(token, c.code_hash)), None)
         if match is None:
             self.throttle_increment(commit=True)
             return False
@@ -192,6 +215,6 @@ class RecoveryCode(models.Model):
         verbose_name = "单个恢复码"
         verbose_name_plural = "单个恢复码"
         constraints = [
-            # A hasher's output ("argon2$…", "pbkdf2_sha256$…"); a code in clear has no "$".
+            # A hasher's output ("argon2$argon2id$…"); a code in clear has no "$".
             models.CheckConstraint(condition=Q(code_hash__contains="$"), name="directory_recoverycode_hashed"),
         ]

@@ -5,7 +5,8 @@ clear copies.
   (`authenticator:<uid>:key`, as directory.devices seals it); one confirmed and one being enrolled per person
   (the most recently used wins when there were more);
 - every StaticToken of a person's confirmed StaticDevices (otp_static) → a RecoveryCode holding only
-  make_password(token), in one RecoveryCodeSet per person.
+  make_password(token) with Argon2id as directory.devices.RecoveryCodeHasher has it, in one RecoveryCodeSet per
+  person.
 
 Then the plugins' tables are dropped (not only emptied: on SQLite with secure_delete, so the freed pages are
 overwritten) and their rows in django_migrations removed, as if the apps had never been installed. The plugins
@@ -17,7 +18,7 @@ import uuid
 from datetime import datetime
 from datetime import timezone as dt_timezone
 
-from django.contrib.auth.hashers import make_password
+from django.contrib.auth.hashers import Argon2PasswordHasher, make_password
 from django.db import migrations
 from django.utils.dateparse import parse_datetime
 
@@ -31,6 +32,14 @@ TOTP_COLUMNS = ("id", "user_id", "name", "confirmed", "key", "step", "t0", "digi
 STATIC_COLUMNS = ("id", "user_id", "name", "confirmed", "throttling_failure_timestamp", "throttling_failure_count",
                   "created_at", "last_used_at")
 KEPT = ("throttling_failure_timestamp", "throttling_failure_count", "last_used_at")
+
+
+class _CodeHasher(Argon2PasswordHasher):
+    """directory.devices.RecoveryCodeHasher's parameters, written here so the migration never changes with it."""
+
+    time_cost = 2
+    memory_cost = 19 * 1024
+    parallelism = 1
 
 
 def _when(value):
@@ -92,7 +101,7 @@ def _move_recovery_codes(apps, cursor) -> None:
         )
         if first["created_at"]:
             RecoveryCodeSet.objects.filter(pk=new.pk).update(created_at=_when(first["created_at"]))
-        RecoveryCode.objects.bulk_create(RecoveryCode(device=new, code_hash=make_password(c)) for c in codes)
+        RecoveryCode.objects.bulk_create(RecoveryCode(device=new, code_hash=make_password(c, hasher=_CodeHasher())) for c in codes)
 
 
 def move(apps, schema_editor) -> None:
