@@ -10,4 +10,5 @@ urlpatterns = [
     path("<int:pk>/correct/", views.correct, name="correct"),
     path("<int:pk>/void/", views.void, name="void"),
     path("<int:pk>/scans/<int:scan_id>/", views.scan_download, name="scan"),
+    path("<int:pk>/scans/add/", views.add_scans, name="add_scans"),
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 from django.apps import apps
 
+from api.actions import issue_token
 from directory.models import Authenticator
 from vault import crypto, registry
 
@@ -26,7 +27,8 @@ def test_every_encrypted_column_in_the_project_is_in_the_registry():
 
 def test_each_app_registers_its_own_sealed_values():
     labels = {k.label for k in registry.sealed_fields()}
-    assert {"telegrams.Telegram", "routing.Delivery", "annotations.Annotation", "directory.Authenticator"} <= labels
+    assert {"telegrams.Telegram", "routing.Delivery", "annotations.Annotation", "directory.Authenticator",
+            "api.ApiToken"} <= labels
     assert [f.label for f in registry.sealed_files()] == ["telegrams.Scan", "intake.IntakeScan", "ocr.OcrJob", "ocr.OcrJob"]
 
 
@@ -40,6 +42,7 @@ def test_the_registry_aad_opens_what_each_model_sealed(clerk, clerk_client, staf
     rows["annotations.Annotation"] = (write_annotation(telegram, leader), write_annotation(other, leader))
     rows["directory.Authenticator"] = (Authenticator.objects.create(user=leader, name="身份验证器", confirmed=True),
                                        Authenticator.objects.create(user=leader, name="身份验证器", confirmed=False))
+    rows["api.ApiToken"] = (issue_token(clerk, actor=None)[0], issue_token(leader, actor=None)[0])
     for kind in registry.sealed_fields():
         row, another = rows[kind.label]
         row = kind.model.objects.get(pk=row.pk)
