@@ -305,7 +305,7 @@ def add_scans(telegram: Telegram, scans: list[ScanUpload], actor: AbstractBaseUs
     closed: it refuses."""
     if not scans:
         raise InvalidInput("请选择要上传的扫描件。", field="scans")
-    with transaction.atomic():
+    with transaction.atomic(), files.removed_on_error() as written:  # a refusal leaves no scan file behind
         telegram = _locked(telegram)
         if telegram.state in (TelegramState.VOID, TelegramState.ARCHIVED):
             raise NotAllowed(f"{TelegramState(telegram.state).label}的来电不能补充扫描件。", code="closed")
@@ -314,7 +314,7 @@ def add_scans(telegram: Telegram, scans: list[ScanUpload], actor: AbstractBaseUs
         for upload in scans:
             scan = held.get(hashlib.sha256(upload.content).hexdigest())
             if scan is None:
-                scan = _store_scan(telegram, upload, actor)
+                scan = _store_scan(telegram, upload, actor, written)
                 held[scan.sha256] = scan
                 added.append(scan)
             result.append(scan)

@@ -15,6 +15,7 @@ from audit.models import AuditEntry
 from core.errors import Duplicate
 from intake import actions as intake_actions
 from intake.models import IntakeScan
+from telegrams import actions as telegram_actions
 from telegrams.inputs import ScanUpload
 from telegrams.models import Scan, Telegram
 from tests import factories
@@ -50,6 +51,21 @@ def test_a_registration_that_fails_after_its_scans_were_written_leaves_no_file(c
         factories.register(clerk, scans=pages(2))
     assert files_in(scan_root) == []
     assert Telegram.objects.count() == rows and not Scan.objects.exists()
+
+
+def test_scans_added_to_a_telegram_whose_audit_entry_fails_leave_no_file(clerk, scan_root, monkeypatch):
+    """补充扫描件 (the telegram page, the API) writes its files the same way."""
+    telegram = factories.register(clerk, scans=pages())
+    kept = files_in(scan_root)
+
+    def audit_down(*args, **kwargs):
+        raise DatabaseError("模拟：审计记录写入失败")
+
+    monkeypatch.setattr("telegrams.actions.record", audit_down)
+    other = ScanUpload("补充.pdf", "application/pdf", PDF + b"% another page\n")
+    with pytest.raises(DatabaseError):
+        telegram_actions.add_scans(telegram, [other], clerk)
+    assert files_in(scan_root) == kept and telegram.scans.count() == 1
 
 
 def test_a_held_scan_whose_record_fails_leaves_no_file(clerk, scan_root, monkeypatch):
