@@ -18,7 +18,7 @@ from audit.services import record, record_many
 from core.errors import ActionError, Duplicate, InvalidInput, NotAllowed
 from core.events import announce
 from directory import snapshot
-from vault import crypto
+from vault import crypto, files
 
 from . import numbering
 from .events import TelegramOpened, TelegramRegistered, TelegramVoided
@@ -112,18 +112,15 @@ def _unit_id_for(name: str, units: snapshot.Snapshot | None = None) -> int | Non
     return found.id if found else None
 
 
-def _store_scan(telegram: Telegram, upload: ScanUpload, actor: AbstractBaseUser) -> Scan:
+def _store_scan(telegram: Telegram, upload: ScanUpload, actor: AbstractBaseUser, written: list) -> Scan:
     scan = Scan(
         telegram=telegram, filename=upload.filename[:200], content_type=upload.content_type,
         size=len(upload.content), sha256=hashlib.sha256(upload.content).hexdigest(), uploaded_by=actor,
         key_id=crypto.keyring().current,
     )
-    scan.path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = scan.path.with_suffix(".tmp")
-    tmp.write_bytes(crypto.seal(upload.content, scan.aad))
-    tmp.replace(scan.path)
-    # The file is written before the row; if the transaction rolls back the orphan file is unreadable
-    # ciphertext without a row, which `rotate_keys --remove-orphans` removes. The row never points at nothing.
+    # The file before the row, so the row never points at nothing; `written` lets register remove the file
+    # when its transaction rolls back (vault.files).
+    files.write_sealed(scan.path, crypto.seal(upload.content, scan.aad), written)
     scan.save()
     return scan
 
@@ -157,7 +154,7 @@ def register(data: TelegramInput, *, actor: AbstractBaseUser, state: str = Teleg
     getattr(actor, "person", None)  # the audit entry names the actor: load it now, not while others queue
     paper_no = numbering.check_paper_number(data.receipt_no, telegram.receipt_year) if data.receipt_no else None  # (year, seq)
     try:
-        with transaction.atomic():
+        with transaction.atomic(), files.removed_on_error() as written:  # a refusal leaves no scan file behind
             if paper_no:  # a number already written on paper: rare, so it simply takes the counter's lock first
                 if data.sender_doc_no and Telegram.objects.filter(
                     sender_unit_name=sender, sender_doc_no=data.sender_doc_no
@@ -165,7 +162,7 @@ def register(data: TelegramInput, *, actor: AbstractBaseUser, state: str = Teleg
                     raise _duplicate(data)
                 telegram.receipt_no, telegram.receipt_seq = numbering.claim(*paper_no), paper_no[1]
             telegram.save(force_insert=True)
-            scans = [_store_scan(telegram, s, actor) for s in data.scans]
+            scans = [_store_scan(telegram, s, actor, written) for s in data.scans]
             attached = attach(telegram) if attach else []
             # Registrations queue from here to COMMIT, one at a time (gapless numbers, one audit chain): only
             # the number and the audit entries are written in the queue.
@@ -308,7 +305,7 @@ def add_scans(telegram: Telegram, scans: list[ScanUpload], actor: AbstractBaseUs
     closed: it refuses."""
     if not scans:
         raise InvalidInput("请选择要上传的扫描件。", field="scans")
-    with transaction.atomic():
+    with transaction.atomic(), files.removed_on_error() as written:  # a refusal leaves no scan file behind
         telegram = _locked(telegram)
         if telegram.state in (TelegramState.VOID, TelegramState.ARCHIVED):
             raise NotAllowed(f"{TelegramState(telegram.state).label}的来电不能补充扫描件。", code="closed")
@@ -317,7 +314,7 @@ def add_scans(telegram: Telegram, scans: list[ScanUpload], actor: AbstractBaseUs
         for upload in scans:
             scan = held.get(hashlib.sha256(upload.content).hexdigest())
             if scan is None:
-                scan = _store_scan(telegram, upload, actor)
+                scan = _store_scan(telegram, upload, actor, written)
                 held[scan.sha256] = scan
                 added.append(scan)
             result.append(scan)

@@ -5,6 +5,7 @@ import pytest
 from django.apps import apps
 
 from api.actions import issue_token
+from directory.models import Authenticator
 from vault import crypto, registry
 
 from .conftest import register_seed, route_and_complete, write_annotation
@@ -26,7 +27,8 @@ def test_every_encrypted_column_in_the_project_is_in_the_registry():
 
 def test_each_app_registers_its_own_sealed_values():
     labels = {k.label for k in registry.sealed_fields()}
-    assert {"telegrams.Telegram", "routing.Delivery", "annotations.Annotation", "api.ApiToken"} <= labels
+    assert {"telegrams.Telegram", "routing.Delivery", "annotations.Annotation", "directory.Authenticator",
+            "api.ApiToken"} <= labels
     assert [f.label for f in registry.sealed_files()] == ["telegrams.Scan", "intake.IntakeScan", "ocr.OcrJob", "ocr.OcrJob"]
 
 
@@ -38,6 +40,8 @@ def test_the_registry_aad_opens_what_each_model_sealed(clerk, clerk_client, staf
     delivery = route_and_complete(telegram, staff_zgh)
     rows = {"telegrams.Telegram": (telegram, other), "routing.Delivery": (delivery, None)}
     rows["annotations.Annotation"] = (write_annotation(telegram, leader), write_annotation(other, leader))
+    rows["directory.Authenticator"] = (Authenticator.objects.create(user=leader, name="身份验证器", confirmed=True),
+                                       Authenticator.objects.create(user=leader, name="身份验证器", confirmed=False))
     rows["api.ApiToken"] = (issue_token(clerk, actor=None)[0], issue_token(leader, actor=None)[0])
     for kind in registry.sealed_fields():
         row, another = rows[kind.label]
