@@ -10,3 +10,4 @@ class RoutingConfig(AppConfig):
 
         registry.register(registry.SealedField("routing.Delivery", "result_enc",
                                                lambda d: crypto.aad_for("delivery", d.pk, "result")))
+        registry.register(registry.SealedFiles("routing.ResultFile", "key_id", path=lambda f: f.path, aad=lambda f: f.aad))
