@@ -23,7 +23,7 @@ from routing.instructions import describe_unknown
 from routing.models import RoutingOrder
 from routing.planning import RoutingPlan, plan_for
 from telegrams import actions as telegram_actions
-from telegrams.models import Telegram, TelegramState
+from telegrams.models import Telegram, TelegramChange, TelegramState
 
 from .drafts import check_text, prepare, signature
 from .events import AnnotationWritten, CirculationFinished, CirculationReached, ReadRequested
@@ -51,6 +51,8 @@ def _write(telegram: Telegram, text: str, actor, plan: RoutingPlan | None, previ
                 raise NotAllowed("已作废的来电不能批示。")
             if proposal is not None and telegram.proposal != proposal:
                 raise NotAllowed("拟办意见刚被修改，请核对新的拟办意见后再同意。", code="proposal_changed")
+            if proposal is not None and (done := proposal_approval(telegram)) is not None:
+                raise NotAllowed(f"{done.author_name}已同意该拟办意见。", code="already_approved")
             if previous is not None:
                 previous = Annotation.objects.select_for_update().get(pk=previous.pk)
                 if previous.telegram_id != telegram.pk or previous.author_id != actor.pk:
@@ -182,6 +184,14 @@ def proposal_routes(telegram: Telegram) -> RoutingPlan | None:
 
 
 APPROVAL_TEXT = "同意拟办。"
+
+
+def proposal_approval(telegram: Telegram) -> Annotation | None:
+    """The 同意拟办 of the proposal as it stands (one written after its last change), if any."""
+    changed = (TelegramChange.objects.filter(telegram=telegram, field="proposal").order_by("-at")
+               .values_list("at", flat=True).first()) or telegram.registered_at
+    return (Annotation.objects.filter(telegram=telegram, approves_proposal=True, superseded=False, created_at__gte=changed)
+            .order_by("-created_at").first())
 
 
 def approve_proposal(telegram: Telegram, *, actor, fingerprint: str, submission_key: str = "") -> Annotation:

@@ -472,6 +472,9 @@ def _check_new_unit(telegram: Telegram, unit: Unit | None, *, field: str = "unit
     if unit is None or not unit.active:
         raise InvalidInput("请选择一个启用的单位。", field=field)
     existing = Delivery.objects.filter(telegram=telegram, unit=unit).first()
+    if existing is None and any(r["unit_id"] == unit.pk for routes in RoutingOrder.objects.filter(
+            telegram=telegram, state=OrderState.PENDING).values_list("routes", flat=True) for r in routes):
+        raise InvalidInput(f"{unit.name}已在分送中。", field=field)
     if existing is not None:
         if existing.state in CLOSED_OFF:
             raise InvalidInput(f"{unit.name}已{existing.get_state_display().removeprefix('已')}此件，请选择其他单位。",
