@@ -200,7 +200,8 @@ def complete(request, pk: int):
         else:
             messages.success(request, f"{telegram.receipt_no} 已办结")
             return redirect("telegrams:detail", pk=telegram.pk) if proxy else redirect("routing:inbox")
-    body = telegram_actions.read_body(telegram, actor=request.user)
+    # Reading the body is audited: shown when the page is opened, not again on a refused submission.
+    body = telegram_actions.read_body(telegram, actor=request.user) if request.method == "GET" else None
     return render(request, "telegrams/complete.html", {
         "d": delivery, "t": telegram, "form": form, "body": body, "proxy": proxy,
         "annotations": Annotation.objects.filter(telegram=telegram).select_related("author__person"),
