@@ -8,9 +8,8 @@ from django.utils import timezone
 from routing import actions as routing_actions
 from telegrams.actions import reply
 from telegrams.inputs import ReplyInput, ScanUpload
-from vault import crypto, registry
-
 from tests import factories
+from vault import crypto, registry
 
 from .conftest import PDF, register_seed, route_and_complete, write_annotation
 
