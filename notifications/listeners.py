@@ -68,7 +68,7 @@ def handed_back(event: DeliveryHandedBack) -> None:
     telegram = Telegram.objects.get(pk=event.telegram_id)
     unit = Unit.objects.get(pk=event.unit_id)
     notify(_active(roles.CLERK), kind=AlertKind.HANDBACK, telegram=telegram,
-           text=f"{unit.name}退回 {telegram.receipt_no}：{event.reason}。请重新分送。")
+           text=f"{unit.name}退回 {telegram.receipt_no}：{event.reason.rstrip('。.')}。请重新分送。")
 
 
 def returned(event: TelegramReturned) -> None:

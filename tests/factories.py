@@ -12,7 +12,8 @@ from annotations import actions as annotation_actions
 from intake import actions as intake_actions
 from routing import actions as routing_actions
 from routing.models import Delivery, OrderState, RoutingOrder
-from telegrams.inputs import ScanUpload, TelegramInput
+from telegrams import actions as telegram_actions
+from telegrams.inputs import ReplyInput, ReturnInput, ScanUpload, TelegramInput
 from telegrams.models import Telegram
 
 SEED = {
@@ -78,3 +79,49 @@ def sign_and_finish(telegram: Telegram, staff, result: str = "已办理完毕。
 
 def annotate(telegram: Telegram, leader, text: str):
     return annotation_actions.annotate(telegram, text, leader)
+
+
+# ------------------------------------------------------------------------------- the rest of the procedure
+
+
+def review(telegram: Telegram, clerk, kind: str = "act") -> Telegram:
+    """初审: 办件 ("act") or 阅件 ("read")."""
+    return telegram_actions.review(telegram, kind=kind, actor=clerk)
+
+
+def return_telegram(telegram: Telegram, clerk, *reasons: str, other: str = "", note: str = "", key: str = ""):
+    """退文 with the checklist's reasons (ReturnReason values)."""
+    return routing_actions.return_telegram(
+        telegram, ReturnInput(reasons=list(reasons or ["not_ours"]), other_reason=other, note=note, submission_key=key),
+        actor=clerk)
+
+
+def reply(telegram: Telegram, clerk, *, method: str = "fax", text: str = "已按要求传达学习，情况已报。", **kwargs):
+    data = {"method": method, "text": text, "replied_at": timezone.now(), "replied_by": "王机要", **kwargs}
+    return telegram_actions.reply(telegram, ReplyInput(**data), actor=clerk)
+
+
+def no_reply(telegram: Telegram, clerk, note: str = "阅件，无需答复。"):
+    return telegram_actions.reply(telegram, ReplyInput(needed=False, note=note), actor=clerk)
+
+
+def propose(telegram: Telegram, clerk, text: str) -> Telegram:
+    return annotation_actions.propose(telegram, text, actor=clerk)
+
+
+def approve(telegram: Telegram, leader):
+    """同意拟办 of the proposal as it stands now."""
+    telegram = Telegram.objects.get(pk=telegram.pk)
+    return annotation_actions.approve_proposal(
+        telegram, actor=leader, fingerprint=annotation_actions.proposal_fingerprint(telegram.proposal))
+
+
+def circulate(telegram: Telegram, actor, *leaders):
+    """传阅 among leaders, in this order."""
+    return annotation_actions.circulate(telegram, list(leaders), actor=actor)
+
+
+def hand_back(telegram: Telegram, staff, reason: str = "该事项不属于本单位职责。"):
+    """The unit sends its delivery back (routing it first if it is still pending)."""
+    route_pending(telegram)
+    return routing_actions.hand_back(delivery_of(telegram, staff), actor=staff, reason=reason)
