@@ -47,6 +47,8 @@ def _write(telegram: Telegram, text: str, actor, plan: RoutingPlan | None, previ
         with transaction.atomic():
             # The telegram row lock serialises 批示 on one telegram (versions, 阅示 requests, orders).
             telegram = Telegram.objects.select_for_update().get(pk=telegram.pk)
+            if submission_key and Annotation.objects.filter(submission_key=submission_key).exists():
+                raise AlreadyAnnotated("这条批示已经保存，未重复保存。")
             if telegram.state == TelegramState.VOID:
                 raise NotAllowed("已作废的来电不能批示。")
             if proposal is not None and telegram.proposal != proposal:
