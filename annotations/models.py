@@ -171,3 +171,7 @@ class CirculationStep(models.Model):
         if self.opened_at:
             return "已读"
         return "未读" if self.received_at else "未送达"
+
+    @property
+    def receipt_code(self) -> str:
+        return {"已阅": "read", "已读": "opened", "未读": "unread"}.get(self.receipt, "waiting")

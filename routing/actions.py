@@ -345,7 +345,7 @@ def sign(delivery: Delivery, *, actor, proxy: bool = False) -> Delivery:
         delivery.signed_at, delivery.signed_by, delivery.proxy_signed = now, actor, proxy
         by = f"（{_signature(actor)}代签收，{delivery.unit.name}尚无承办人账号）" if proxy else ""
         if delivery.role == Role.READ:
-            _event(delivery, actor=actor, to=DeliveryState.READ, note="签收并阅知" + by)
+            _event(delivery, actor=actor, to=DeliveryState.READ, note="已阅" + by)
             delivery.done_at, delivery.done_by = now, actor
         else:
             _event(delivery, actor=actor, to=DeliveryState.SIGNED, note="签收" + by)

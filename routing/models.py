@@ -153,12 +153,14 @@ class Delivery(models.Model):
 
     @property
     def receipt(self) -> str:
-        """The read receipt as lists show it: 未读 / 已读 / 已阅 (read deliveries) — or how it left the unit."""
+        """The read receipt as lists show it: 未读 / 已读 (someone of the unit opened it) / 已阅 (marked read)."""
         if self.state == DeliveryState.READ:
             return "已阅"
-        if self.state in CLOSED_OFF:
-            return self.get_state_display()
         return "已读" if self.opened_at else "未读"
+
+    @property
+    def receipt_code(self) -> str:
+        return {"已阅": "read", "已读": "opened"}.get(self.receipt, "unread")
 
     @property
     def result(self) -> str:

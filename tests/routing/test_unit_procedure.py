@@ -195,7 +195,7 @@ def test_a_yuejian_circulates_to_two_units_each_opens_it_and_marks_it_read(clerk
     assert {d.receipt for d in Delivery.objects.filter(telegram=t)} == {"已阅"}
     assert Telegram.objects.get(pk=t.pk).state == TelegramState.DONE  # nothing to finish
     page = client_for(clerk).get(reverse("telegrams:detail", args=[t.pk])).content.decode()
-    assert page.count('class="receipt receipt-已阅"') == 2 and 'id="readings"' in page
+    assert page.count('class="read-receipt read-receipt-read"') == 2 and 'id="readings"' in page
 
 
 # ------------------------------------------------------------------------------------------ who sees results
