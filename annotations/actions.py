@@ -36,6 +36,7 @@ class AlreadyAnnotated(Duplicate):
     """The same submission (the confirmation form's one-time token) saved this 批示 already."""
 
     code = "already_annotated"
+    message_text = "这条批示已经保存，未重复保存。"
 
 
 def _write(telegram: Telegram, text: str, actor, plan: RoutingPlan | None, previous: Annotation | None,
@@ -110,12 +111,17 @@ def _write(telegram: Telegram, text: str, actor, plan: RoutingPlan | None, previ
             record_many(actor, entries)
     except IntegrityError:
         if submission_key and Annotation.objects.filter(submission_key=submission_key).exists():
-            raise AlreadyAnnotated("这条批示已经保存，未重复保存。")
+            raise AlreadyAnnotated(AlreadyAnnotated.message_text)
         raise
     if asked:
         announce(ReadRequested(telegram.pk, tuple(u.pk for u in asked), signature(actor)))
     announce(AnnotationWritten(annotation.pk, telegram.pk, bool(routes)))
     return annotation
+
+
+def saved_by(submission_key: str) -> Annotation | None:
+    """The 批示 a submission already saved (its form's one-time token), if any."""
+    return Annotation.objects.filter(submission_key=submission_key).first() if submission_key else None
 
 
 def annotate(telegram: Telegram, text: str, actor: AbstractBaseUser, plan: RoutingPlan | None = None, *,

@@ -105,6 +105,9 @@ def _submit(request, telegram: Telegram, form, previous: Annotation | None):
     if not form.is_valid():
         return _page(request, telegram, form, previous)
     text = form.cleaned_data["text"]
+    if actions.saved_by(form.cleaned_data["submission"]):  # sent again after it was saved: a double click, a retry
+        messages.info(request, actions.AlreadyAnnotated.message_text)
+        return redirect("telegrams:detail", pk=telegram.pk)
     try:
         draft = drafts.prepare(telegram, text, actor=request.user)
     except ActionError as exc:

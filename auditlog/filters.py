@@ -7,9 +7,8 @@ from django import forms
 from django.db.models import Q
 from django.utils import timezone
 
-from audit.catalog import action_for_label
+from audit import catalog
 from audit.models import AuditEntry
-from telegrams.models import Telegram
 
 
 def _day_start(day) -> datetime:
@@ -18,13 +17,16 @@ def _day_start(day) -> datetime:
 
 
 class AuditFilter(django_filters.FilterSet):
-    actor = django_filters.CharFilter(label="操作人", field_name="actor_name", lookup_expr="icontains")
+    actor = django_filters.CharFilter(
+        label="操作人", method="filter_actor", widget=forms.TextInput(attrs={"placeholder": "姓名或用户名"}),
+    )
     action = django_filters.CharFilter(
         label="动作", method="filter_action",
-        widget=forms.TextInput(attrs={"list": "audit-actions", "placeholder": "如 登记来电 或 routing"}),
+        widget=forms.TextInput(attrs={"list": "audit-actions", "placeholder": "如 登记来电、签收"}),
     )
     telegram = django_filters.CharFilter(
-        label="收文号/对象", method="filter_object", widget=forms.TextInput(attrs={"placeholder": "宁机明收[2020]744号"}),
+        label="收文号/对象", method="filter_object",
+        widget=forms.TextInput(attrs={"placeholder": "收文号、单位或用户名"}),
     )
     date_from = django_filters.DateFilter(label="日期自", method="filter_from", widget=forms.DateInput(attrs={"type": "date"}))
     date_to = django_filters.DateFilter(label="至", method="filter_to", widget=forms.DateInput(attrs={"type": "date"}))
@@ -33,20 +35,29 @@ class AuditFilter(django_filters.FilterSet):
         model = AuditEntry
         fields = ["actor", "action", "telegram", "date_from", "date_to"]
 
-    def filter_action(self, qs, name, value):
+    def filter_actor(self, qs, name, value):
+        """The name the entry was written with (a person's full name) or the account's user name."""
         value = value.strip()
-        value = action_for_label(value) or value
+        return qs.filter(Q(actor_name__icontains=value) | Q(actor__username__icontains=value))
+
+    def filter_action(self, qs, name, value):
+        """A Chinese name (登记来电, or part of one: 登记), an action code, or a code prefix (routing)."""
+        value = value.strip()
+        value = catalog.action_for_label(value) or value
+        named = catalog.actions_labelled(value)
+        if named:
+            return qs.filter(action__in=named)
         if "." in value.rstrip("."):
             return qs.filter(action=value)
         return qs.filter(action__startswith=value.rstrip(".") + ".")  # "routing" → every routing.* action
 
     def filter_object(self, qs, name, value):
-        """A receipt number (its telegram, and every entry whose data names it) or an object id."""
+        """What a person names: a receipt number, a unit, a user (each registered kind's own lookup, audit.catalog),
+        every entry whose data quotes it, or an object id."""
         value = value.strip()
         q = Q(object_id=value) if value.isdigit() else Q(data__contains=value)
-        telegram_pk = Telegram.objects.filter(receipt_no=value).values_list("pk", flat=True).first()
-        if telegram_pk is not None:
-            q |= Q(object_type="telegrams.telegram", object_id=str(telegram_pk))
+        for object_type, object_id in catalog.find_objects(value):
+            q |= Q(object_type=object_type, object_id=object_id)
         return qs.filter(q)
 
     def filter_from(self, qs, name, value):

@@ -11,7 +11,7 @@ from django.http import StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
-from audit import signing
+from audit import catalog, signing
 from audit.catalog import ACTION_LABELS, action_label
 from audit.chain import canonical_json
 from audit.models import AuditEntry, ChainHead, Checkpoint, VerificationRun
@@ -33,17 +33,23 @@ def _filtered(request) -> AuditFilter:
     return AuditFilter(request.GET, queryset=AuditEntry.objects.order_by("-seq"))
 
 
+def _for_people(entries) -> None:
+    """What the log shows for each entry: the action's, the object's and the data's Chinese names."""
+    catalog.describe(entries)
+    for e in entries:
+        e.label = action_label(e.action)
+        e.fields = catalog.data_fields(e.data, e.object_type)
+
+
 @role_required(roles.ADMIN)
 def log(request):
     f = _filtered(request)
-    page = Paginator(f.qs, 50).get_page(request.GET.get("page"))
-    for e in page:
-        e.label = action_label(e.action)
+    page = Paginator(f.qs.select_related("actor"), 50).get_page(request.GET.get("page"))
+    _for_people(list(page))  # the page keeps these same objects
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "audit/log.html", {
         "filter": f, "page": page, "query": query.urlencode(), "actions": ACTION_LABELS.items(),
-        "telegram_type": TELEGRAM_TYPE,
     })
 
 
@@ -88,11 +94,10 @@ def _telegram_entries(telegram: Telegram):
 @role_required(roles.ADMIN)
 def telegram_history(request, pk: int):
     telegram = telegram_for(request.user, pk)
-    page = Paginator(_telegram_entries(telegram), 200).get_page(request.GET.get("page"))
-    for e in page:
-        e.label = action_label(e.action)
+    page = Paginator(_telegram_entries(telegram).select_related("actor"), 200).get_page(request.GET.get("page"))
+    _for_people(list(page))  # the page keeps these same objects
     return render(request, "audit/telegram.html", {
-        "t": telegram, "page": page, "telegram_type": TELEGRAM_TYPE,
+        "t": telegram, "page": page,
         "orders": telegram.orders.select_related("created_by__person").order_by("created_at", "id"),
         "deliveries": telegram.deliveries.select_related("unit", "signed_by__person", "done_by__person")
         .order_by("created_at", "id"),

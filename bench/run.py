@@ -802,11 +802,131 @@ def bench_register_list(ctx: dict, p: Progress) -> dict:
     }
 
 
+STATS_YEAR = 2019  # the year bench_register_list's telegrams are generated in: both use the same register
+STATS_GOAL_MS = 500
+
+
+def bench_stats(ctx: dict, p: Progress) -> dict:
+    """The statistics page at `list_n` telegrams (1,000,000 full-size) and their ~2 deliveries each, all in one
+    year (the worst case: the year's figures cover everything), through gunicorn, over several filter
+    combinations; baseline: the SQL the page ran, on a direct connection. Also measured once: the summary's
+    full rebuild, an incremental refresh after a few 签收, and what the per-unit figures cost computed live."""
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from bench import data
+    from directory.models import Unit
+    from routing.actions import sign
+    from routing.models import Delivery
+    from stats import summary
+    from telegrams.models import Telegram
+
+    n, reps = ctx["cfg"]["list_n"], ctx["cfg"]["list_reps"]
+    clerk = get_user_model().objects.get(username="clerk")
+    if not Telegram.objects.filter(receipt_year=STATS_YEAR).exists():
+        p.show(0.0, f"generating {n:,} telegrams")
+        data.generate_telegrams(n, year=STATS_YEAR, registered_by_id=clerk.pk)
+    telegrams = Telegram.objects.filter(receipt_year=STATS_YEAR).count()
+    p.show(0.15, "generating deliveries")
+    deliveries = data.generate_deliveries(year=STATS_YEAR, created_by_id=clerk.pk, progress=lambda f: p.show(0.15 + 0.15 * f))
+    p.show(0.3, "full rebuild of the summary")
+    full = summary.refresh(full=True)
+    with connection.cursor() as cur:
+        cur.execute("ANALYZE stats_dailyreceived; ANALYZE stats_dailydelivered; ANALYZE stats_unitperiod")
+    summary.refresh()  # the run after a rebuild re-reads the logs' last ids: settle, then measure a real increment
+    staff = get_user_model().objects.get(username="caizheng")
+    for d in Delivery.objects.filter(state="delivered", telegram__receipt_year=STATS_YEAR).order_by("id")[:5]:
+        sign(d, actor=staff)
+    incremental = summary.refresh()
+    p.show(0.5, "live per-unit figures (reference)")
+    start, end = summary.period_bounds(str(STATS_YEAR))
+    t0 = time.perf_counter()
+    summary._unit_figures_sql(start, end)
+    live_s = time.perf_counter() - t0
+
+    cz = Unit.objects.get(name="自治区财政厅").pk
+    y = str(STATS_YEAR)
+    queries = {
+        "year": {"year": y},
+        "quarter": {"grain": "quarter", "year": y, "quarter": "2"},
+        "month": {"grain": "month", "year": y, "month": "7"},
+        "year+precedence": {"year": y, "precedence": "平急"},
+        "year+sender": {"year": y, "sender": "国务院办公厅"},
+        "year+unit": {"year": y, "unit": str(cz)},
+        "month+unit+precedence": {"grain": "month", "year": y, "month": "11", "unit": str(cz), "precedence": "特急"},
+    }
+    client = Client()
+    client.force_login(clerk)
+    sql: dict[str, list[str]] = {}
+    skip = ("django_session", "auth_user", "axes_", "otp_")
+    for name, query in queries.items():
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get("/stats/", query)
+        if response.status_code != 200 or b'id="stat-total">0<' in response.content:
+            die(f"stats page {query} answered {response.status_code} (or counted nothing)")
+        sql[name] = [q["sql"] for q in captured.captured_queries
+                     if q["sql"].startswith("SELECT") and not any(s in q["sql"] for s in skip)]
+    browser = Browser(ctx["http"], session_for("clerk"))
+    direct = admin_connection(os.environ["DATABASE_URL"])
+    results = {}
+    try:
+        for step, (name, query) in enumerate(queries.items()):
+            path = "/stats/?" + urlencode(query)
+
+            def http_once(path=path) -> float:
+                t0 = time.perf_counter()
+                response, _ = browser.request("GET", path)
+                if response.status != 200:
+                    die(f"GET {path} answered {response.status}")
+                return (time.perf_counter() - t0) * 1000
+
+            def sql_once(name=name) -> float:
+                t0 = time.perf_counter()
+                with direct.cursor() as cur:
+                    for s in sql[name]:
+                        cur.execute(s)
+                        cur.fetchall()
+                return (time.perf_counter() - t0) * 1000
+
+            for _ in range(2):
+                http_once()
+                sql_once()
+            ours, base = [], []
+            for k in range(reps):
+                ours.append(http_once())
+                base.append(sql_once())
+                p.show(0.55 + 0.45 * (step + (k + 1) / reps) / len(queries), name)
+            # Processor time per page, on its own (not interleaved): what a request costs whatever the neighbours do.
+            before = cpu_seconds(ctx["gunicorn"].proc.pid)
+            for _ in range(10):
+                http_once()
+            after = cpu_seconds(ctx["gunicorn"].proc.pid)
+            cpu = {k: round(100 * (after[k] - before[k]), 1) for k in ("gunicorn", "postgres")}  # ms per request
+            results[name] = {"ours_ms": pcts(ours), "baseline_ms": pcts(base), "queries": len(sql[name]),
+                             "cpu_ms_per_request": cpu}
+    finally:
+        direct.close()
+    worst = max(results, key=lambda k: results[k]["ours_ms"]["p95"])
+    ours_p95, base_p95 = results[worst]["ours_ms"]["p95"], results[worst]["baseline_ms"]["p95"]
+    return {
+        "ours": ours_p95, "baseline": base_p95, "ratio": round(base_p95 / ours_p95, 3),
+        "unit": "ms p95, worst filter (ratio = baseline/ours)",
+        "detail": {"telegrams": telegrams, "deliveries": deliveries, "year": STATS_YEAR, "goal_ms": STATS_GOAL_MS,
+                   "goal_met": ours_p95 < STATS_GOAL_MS, "worst": worst, "pages": results,
+                   "refresh_full_s": full.seconds, "refresh_incremental_s": incremental.seconds,
+                   "refresh_incremental_periods": incremental.periods, "live_unit_figures_year_s": round(live_s, 2),
+                   "today": timezone.localdate().isoformat()},
+    }
+
+
 BENCHMARKS = {
     "register": bench_register, "route": bench_route, "latency": bench_latency,
-    "audit_verify": bench_audit_verify, "register_list": bench_register_list,
+    "audit_verify": bench_audit_verify, "register_list": bench_register_list, "stats": bench_stats,
 }
-WEIGHTS = {"setup": 10, "register": 25, "route": 20, "latency": 30, "audit_verify": 20, "register_list": 25}
+WEIGHTS = {"setup": 10, "register": 25, "route": 20, "latency": 30, "audit_verify": 20, "register_list": 25, "stats": 40}
 
 
 def save(results: dict, mode: str) -> None:

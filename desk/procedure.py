@@ -14,28 +14,17 @@ from annotations.forms import CirculationForm, ProposalForm
 from annotations.models import Circulation, CirculationStep
 from core.forms import new_token
 from directory import roles
-from directory.access import staffed_units, unit_id_of
+from directory.access import staffed_units
 from routing.access import sees_result
 from routing.forms import CirculateForm, RerouteForm
-from routing.models import OPEN, Delivery, DeliveryState, Handback, ResultFile, Role
+from routing.models import OPEN, Delivery, Handback, ResultFile, Role
 from telegrams.forms import ReviewForm
 from telegrams.models import Reading, Telegram, TelegramState
 
 
 @dataclass
-class UnitTurn:
-    """The current user's unit's delivery and what it may do now."""
-
-    delivery: Delivery
-    can_sign: bool
-    can_complete: bool
-    can_hand_back: bool
-
-
-@dataclass
 class Procedure:
     deliveries: list[Delivery]
-    unit_turn: UnitTurn | None = None
     handbacks: list[Handback] = field(default_factory=list)
     circulations: list[Circulation] = field(default_factory=list)
     holding: bool = False  # the current user holds the running 传阅
@@ -66,16 +55,6 @@ def build(telegram: Telegram, user) -> Procedure:
     deliveries = _deliveries(telegram, user)
     p = Procedure(deliveries=deliveries)
     open_telegram = not telegram.is_closed
-
-    unit_id = unit_id_of(user)
-    if roles.is_unit_staff(user) and unit_id:
-        mine = next((d for d in deliveries if d.unit_id == unit_id), None)
-        if mine is not None:
-            p.unit_turn = UnitTurn(
-                delivery=mine, can_sign=mine.state == DeliveryState.DELIVERED,
-                can_complete=mine.state == DeliveryState.SIGNED,
-                can_hand_back=open_telegram and mine.state in (DeliveryState.DELIVERED, DeliveryState.SIGNED),
-            )
 
     if is_clerk or is_leader:
         p.handbacks = [d.handback for d in deliveries if hasattr(d, "handback") and d.handback.resolved_at is None]

@@ -47,21 +47,34 @@ from django_otp.plugins.otp_static.models import StaticDevice  # noqa: E402
 from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin  # noqa: E402
 from django_otp.plugins.otp_totp.models import TOTPDevice  # noqa: E402
 
+from .otp_apps import HELP_TEXTS  # noqa: E402
+
 admin.site.unregister(TOTPDevice)
 admin.site.unregister(StaticDevice)
 
+# django-otp names its fieldsets in English: the same sections, in Chinese.
+FIELDSET_NAMES = {"Identity": "设备", "Timestamps": "时间", "Configuration": "设置", "State": "状态", "Throttling": "输错限制"}
 
-@admin.register(TOTPDevice)
-class AuditedTOTPDeviceAdmin(AuditedAdmin, TOTPDeviceAdmin):
-    audit_prefix, audit_name = "auth", "totp_device"
+
+class ChineseOTPAdmin:
+    search_help_text = "按用户名或电子邮箱搜索"
+
+    def get_fieldsets(self, request, obj=None):
+        return [(FIELDSET_NAMES.get(name, name), options) for name, options in super().get_fieldsets(request, obj)]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        # Help texts reach the form (and the read-only view) here: set on the model they would change migrations.
+        return super().get_form(request, obj, change, help_texts=HELP_TEXTS, **kwargs)
 
     def has_add_permission(self, request):
         return False
+
+
+@admin.register(TOTPDevice)
+class AuditedTOTPDeviceAdmin(AuditedAdmin, ChineseOTPAdmin, TOTPDeviceAdmin):
+    audit_prefix, audit_name = "auth", "totp_device"
 
 
 @admin.register(StaticDevice)
-class AuditedStaticDeviceAdmin(AuditedAdmin, StaticDeviceAdmin):
+class AuditedStaticDeviceAdmin(AuditedAdmin, ChineseOTPAdmin, StaticDeviceAdmin):
     audit_prefix, audit_name = "auth", "recovery_codes"
-
-    def has_add_permission(self, request):
-        return False

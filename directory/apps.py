@@ -12,3 +12,7 @@ class DirectoryConfig(AppConfig):
         from .security import record_lockout
 
         user_locked_out.connect(record_lockout, dispatch_uid="directory.record_lockout")
+
+        from . import audit_display
+
+        audit_display.register()  # how the audit log names units, people and accounts

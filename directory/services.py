@@ -6,16 +6,22 @@ import io
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
-from django.db import transaction
+from django.contrib.auth.models import AbstractBaseUser, Group
+from django.db import IntegrityError, transaction
+from django.db.models import Model
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from audit.services import record
 
+from . import roles
 from .models import Person, Unit
 
 
 class DirectoryError(Exception):
-    pass
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.message, self.field = message, field
 
 
 @dataclass
@@ -23,6 +29,16 @@ class ImportResult:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+
+
+def decode_text(raw: bytes) -> str:
+    """An uploaded or given CSV as text: UTF-8 (with or without BOM) or GB18030, as Excel saves it in China."""
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise DirectoryError("文件不是 UTF-8 或 GB18030 编码的文本")
 
 
 def import_units_csv(text: str, *, actor=None) -> ImportResult:
@@ -84,6 +100,129 @@ def ensure_user(username: str, *, full_name: str, role: str, password: str, unit
         record(actor, "directory.user_created" if created else "directory.user_updated", user,
                {"username": username, "role": role, "unit": unit.name if unit else None})
     return user
+
+
+# --- the directory pages (directory/manage_views.py) -------------------------------------------------------------
+
+UNIT_FIELDS = ("name", "short_name", "aliases", "parent", "active")
+
+
+def _shown(value):
+    if isinstance(value, Model):
+        return str(value)
+    return value
+
+
+def save_unit(unit: Unit | None, data: dict, *, actor: AbstractBaseUser) -> Unit:
+    """Create (unit None) or change a unit from the form's cleaned data; audited like the admin's changes
+    (`directory.unit_saved` with the fields that changed, old → new)."""
+    created = unit is None
+    with transaction.atomic():
+        if created:
+            unit = Unit()
+            old = {}
+        else:
+            unit = Unit.objects.select_for_update().get(pk=unit.pk)
+            old = {f: _shown(getattr(unit, f)) for f in UNIT_FIELDS}
+        for f in UNIT_FIELDS:
+            setattr(unit, f, data[f])
+        try:
+            with transaction.atomic():
+                unit.save()
+        except IntegrityError:
+            raise DirectoryError(f"单位“{unit.name}”已经存在。", "name")
+        new = {f: _shown(getattr(unit, f)) for f in UNIT_FIELDS}
+        changed = new if created else {f: {"old": old[f], "new": new[f]} for f in UNIT_FIELDS if old[f] != new[f]}
+        if created or changed:
+            record(actor, "directory.unit_saved", unit, {"name": unit.name, "created": created, "changed": changed})
+    return unit
+
+
+@dataclass
+class PersonData:
+    full_name: str
+    role: str
+    unit: Unit | None = None
+    title: str = ""
+    is_active: bool = True
+    password: str = ""  # empty: unchanged (a new account must have one)
+
+
+def save_person(user: AbstractBaseUser | None, data: PersonData, *, actor: AbstractBaseUser,
+                username: str = "") -> AbstractBaseUser:
+    """Create (user None, with `username`) or change a person: the account, its one role group and the Person row,
+    in one transaction with one audit entry (`directory.user_created` / `directory.user_updated`)."""
+    if data.role not in roles.ALL_ROLES:
+        raise DirectoryError("请选择角色。", "role")
+    if data.role == roles.STAFF and data.unit is None:
+        raise DirectoryError("承办人必须属于一个单位。", "unit")
+    if user is not None and user.pk == actor.pk and (not data.is_active or data.role != roles.ADMIN):
+        raise DirectoryError("不能停用自己或取消自己的管理员角色，请另一位管理员操作。")
+    _refuse_superuser_change(user, actor)
+    User = get_user_model()
+    created = user is None
+    with transaction.atomic():
+        if created:
+            if not data.password:
+                raise DirectoryError("请为新用户设置初始密码。", "password")
+            if User.objects.filter(username__iexact=username).exists():
+                raise DirectoryError(f"用户名“{username}”已被使用。", "username")
+            user = User(username=username)
+            before = {}
+        else:
+            user = User.objects.select_for_update(of=("self",)).select_related("person__unit").get(pk=user.pk)
+            before = _person_facts(user)
+        if data.password:
+            user.set_password(data.password)
+        user.is_active = data.is_active
+        # Django admin (kept for the directory's rarer tasks) is open to 管理员, as seed_demo sets it up.
+        user.is_staff = data.role == roles.ADMIN or user.is_superuser
+        user.save()
+        user.groups.set([Group.objects.get_or_create(name=data.role)[0]])
+        Person.objects.update_or_create(user=user, defaults={
+            "full_name": data.full_name, "unit": data.unit, "title": data.title,
+        })
+        user = User.objects.select_related("person__unit").get(pk=user.pk)
+        after = _person_facts(user)
+        if created:
+            record(actor, "directory.user_created", user, {"username": user.username, **after, "password_set": True})
+        else:
+            changed = {k: {"old": before.get(k), "new": v} for k, v in after.items() if before.get(k) != v}
+            if changed or data.password:
+                record(actor, "directory.user_updated", user, {
+                    "username": user.username, "changed": changed, "password_set": bool(data.password),
+                })
+    return user
+
+
+def _refuse_superuser_change(user, actor) -> None:
+    """A 管理员 who could reset a superuser's password or second factor could become one."""
+    if user is not None and user.is_superuser and not actor.is_superuser:
+        raise DirectoryError("超级用户的账户只能由超级用户修改。")
+
+
+def _person_facts(user) -> dict:
+    person = getattr(user, "person", None) if hasattr(user, "person") else None
+    return {
+        "full_name": person.full_name if person else "",
+        "role": roles.primary_role(user) if user.pk else "",
+        "unit": person.unit.name if person and person.unit else None,
+        "title": person.title if person else "",
+        "is_active": user.is_active,
+    }
+
+
+def reset_second_factor(user: AbstractBaseUser, *, actor: AbstractBaseUser) -> int:
+    """A lost phone: remove the person's authenticator and recovery codes (they enrol again at next login when
+    their role requires it). Returns how many devices were removed."""
+    _refuse_superuser_change(user, actor)
+    with transaction.atomic():
+        devices = [*TOTPDevice.objects.filter(user=user), *StaticDevice.objects.filter(user=user)]
+        for device in devices:
+            kind = "totp_device" if isinstance(device, TOTPDevice) else "recovery_codes"
+            record(actor, f"auth.{kind}_deleted", device, {"name": device.name, "username": user.get_username()})
+            device.delete()
+    return len(devices)
 
 
 def grant_admin_permissions() -> int:

@@ -12,7 +12,10 @@ class OcrConfig(AppConfig):
     def ready(self) -> None:
         from vault import registry
 
+        from . import audit_display
+
         registry.register(registry.SealedFiles("ocr.OcrJob", "key_id", path=lambda j: j.scan_path, aad=lambda j: j.scan_aad))
         # The result exists once a job is done; sealed under the ring's key at that moment, rotated like the scan.
         registry.register(registry.SealedFiles("ocr.OcrJob", "key_id", path=lambda j: j.result_path, aad=lambda j: j.result_aad,
                                                where=(("state", "done"),)))
+        audit_display.register()  # how the audit log names OCR jobs

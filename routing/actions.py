@@ -26,7 +26,7 @@ from directory.access import staffed_units, unit_id_of
 from directory.models import Unit
 from telegrams import actions as telegram_actions
 from telegrams.inputs import ReturnInput, ScanUpload
-from telegrams.models import Telegram, TelegramReturn, TelegramState
+from telegrams.models import TELEGRAM_LIFECYCLE, Telegram, TelegramReturn, TelegramState
 from vault import crypto
 
 from .dispatch import dispatch
@@ -298,7 +298,7 @@ def _sync(telegram: Telegram) -> dict[int, str]:
 # Why a step is refused, by the delivery's state: the same words wherever the unit meets them.
 _GONE = {
     DeliveryState.RETURNED: "本单位已退回该来电。",
-    DeliveryState.FORWARDED: "本单位已转办该来电。",
+    DeliveryState.TRANSFERRED: "本单位已转办该来电。",
     DeliveryState.CANCELLED: "该来电已退文，分送已撤销。",
 }
 
@@ -400,7 +400,7 @@ def complete(delivery: Delivery, *, actor, result: str, close: bool = False, fil
         _event(delivery, actor=actor, to=DeliveryState.DONE, note=note)
         delivery.save()
         stored = [_store_file(delivery, f, actor) for f in files]
-        if close:
+        if close and TELEGRAM_LIFECYCLE.can(telegram.state, TelegramState.DONE):
             old = telegram.state
             moved = telegram_actions.follow([(telegram, TelegramState.DONE)])
             if moved:
@@ -554,7 +554,7 @@ def transfer(delivery: Delivery, *, actor, to_unit: Unit | None, reason: str, ap
         _open_telegram(telegram, step="转办")
         _refuse_unless(delivery, (DeliveryState.DELIVERED, DeliveryState.SIGNED), step="转办")
         _check_new_unit(telegram, to_unit, field="to_unit")
-        _event(delivery, actor=actor, to=DeliveryState.FORWARDED,
+        _event(delivery, actor=actor, to=DeliveryState.TRANSFERRED,
                note=f"转办{to_unit.name}：{reason}（经{approved_by}同意）")
         delivery.save(update_fields=["state"])
         plan = RoutingPlan(routes=[{"unit_id": to_unit.pk, "unit": to_unit.name, "role": delivery.role}],

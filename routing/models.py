@@ -25,13 +25,13 @@ class DeliveryState(models.TextChoices):
     DONE = "done", "已办结"
     READ = "read", "已阅"
     RETURNED = "returned", "已退回"  # the unit sent it back (routed to it by mistake)
-    FORWARDED = "forwarded", "已转办"  # the unit passed it on to another unit, its leader agreeing
+    TRANSFERRED = "transferred", "已转办"  # the unit passed it on to another unit, its leader agreeing
     CANCELLED = "cancelled", "已撤销"  # the telegram was returned to its sender (退文)
 
 
 # A delivery in one of these states is no longer the unit's business: it neither holds the telegram open nor
 # counts towards its being done.
-CLOSED_OFF = ("returned", "forwarded", "cancelled")
+CLOSED_OFF = ("returned", "transferred", "cancelled")
 # Still open: waiting for the unit to sign or to finish.
 OPEN = ("pending", "delivered", "signed")
 
@@ -46,12 +46,12 @@ _D, _O = DeliveryState, OrderState
 # Which state may follow which (routing.actions checks every assignment against these tables).
 DELIVERY_LIFECYCLE = Lifecycle("分送", DeliveryState, {
     _D.PENDING: {_D.DELIVERED, _D.CANCELLED},
-    _D.DELIVERED: {_D.SIGNED, _D.READ, _D.RETURNED, _D.FORWARDED, _D.CANCELLED},  # 阅知: 已阅 when signed for
-    _D.SIGNED: {_D.DONE, _D.RETURNED, _D.FORWARDED, _D.CANCELLED},
+    _D.DELIVERED: {_D.SIGNED, _D.READ, _D.RETURNED, _D.TRANSFERRED, _D.CANCELLED},  # 阅知: 已阅 when signed for
+    _D.SIGNED: {_D.DONE, _D.RETURNED, _D.TRANSFERRED, _D.CANCELLED},
     _D.DONE: set(),
     _D.READ: set(),
     _D.RETURNED: set(),
-    _D.FORWARDED: set(),
+    _D.TRANSFERRED: set(),
     _D.CANCELLED: set(),
 }, initial={_D.PENDING, _D.DELIVERED})
 ORDER_LIFECYCLE = Lifecycle("分送指令", OrderState, {
@@ -142,7 +142,12 @@ class Delivery(models.Model):
             models.CheckConstraint(condition=Q(proxy_signed=False) | Q(signed_at__isnull=False),
                                    name="delivery_proxy_signed_is_signed"),
         ]
-        indexes = [models.Index(fields=["unit", "state", "precedence_rank", "deadline"], name="delivery_inbox_idx")]
+        indexes = [
+            models.Index(fields=["unit", "state", "precedence_rank", "deadline"], name="delivery_inbox_idx"),
+            # Open deliveries by deadline: what is overdue now (statistics, the overdue list, reminders). Partial,
+            # so it stays as small as the open work, whatever the number of finished deliveries.
+            models.Index(fields=["deadline"], condition=Q(state__in=["delivered", "signed"]), name="delivery_open_deadline_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.telegram_id}→{self.unit_id}"

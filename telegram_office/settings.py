@@ -12,6 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 from .embedded import ensure_var
@@ -55,8 +56,8 @@ INSTALLED_APPS = [
     "django_filters",
     "axes",
     "django_otp",
-    "django_otp.plugins.otp_totp",
-    "django_otp.plugins.otp_static",  # recovery codes
+    "directory.otp_apps.AuthenticatorConfig",  # django_otp.plugins.otp_totp, under Chinese names
+    "directory.otp_apps.RecoveryCodesConfig",  # django_otp.plugins.otp_static (recovery codes), likewise
     "csp",
     "core",
     "directory",
@@ -71,6 +72,7 @@ INSTALLED_APPS = [
     "auditlog",
     "desk",
     "ocr",
+    "stats",
 ]
 
 MIDDLEWARE = [
@@ -88,6 +90,8 @@ MIDDLEWARE = [
     "directory.middleware.SecondFactorMiddleware",
     # Refuses NUL and other control characters in any parameter (after CSRF's check, before every view).
     "directory.middleware.ControlCharacterMiddleware",
+    # Remembers the last list page shown, for "← 返回" (core.navigation).
+    "core.navigation.RememberBackPageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, so that it sees the authenticated user and the final response (django-axes requirement).
@@ -146,13 +150,18 @@ PASSWORD_HASHERS = [
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "directory.passwords.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},  # Chinese message
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+# List pages "← 返回" may lead back to (core.navigation): URL names.
+BACK_PAGES = {
+    "telegrams:register", "annotations:inbox", "routing:inbox", "routing:history", "audit:log", "audit:telegram",
+    "directory:units", "directory:people", "notifications:list", "routing:unknown_units",
+}
 
 # django-axes: 5 failures per (username, IP) lock that pair for 15 minutes.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
@@ -243,6 +252,24 @@ DEADLINE_DAYS = {
     "加急": env.int("DEADLINE_DAYS_JIAJI", default=5),
     "平急": env.int("DEADLINE_DAYS_PINGJI", default=10),
 }
+# How those days count (routing/deadlines.py): "calendar" (every day) or "working" (statutory working days from
+# chinese-calendar: holidays skipped, 调休 weekends worked). 特提 has its own, calendar by default (handled on arrival).
+DEADLINE_COUNTING = env.str("DEADLINE_COUNTING", default="calendar")
+DEADLINE_COUNTING_TETI = env.str("DEADLINE_COUNTING_TETI", default="calendar")
+for _name in ("DEADLINE_COUNTING", "DEADLINE_COUNTING_TETI"):
+    if globals()[_name] not in ("calendar", "working"):
+        raise ImproperlyConfigured(f"{_name} must be calendar or working, not {globals()[_name]!r}")
+# Days the installed chinese-calendar does not know yet: ISO dates or ranges 2027-01-01..2027-01-03, comma-separated.
+DEADLINE_EXTRA_HOLIDAYS = env.list("DEADLINE_EXTRA_HOLIDAYS", default=[])
+DEADLINE_EXTRA_WORKDAYS = env.list("DEADLINE_EXTRA_WORKDAYS", default=[])
+# 催办 cadence per precedence, "<before>/<every>[/<max>]" in hours (h) or working days (d); day reminders at REMINDER_TIME.
+REMINDER_CADENCE = {
+    "特提": env.str("REMINDER_CADENCE_TETI", default="2h/2h"),
+    "特急": env.str("REMINDER_CADENCE_TEJI", default="1d/1d"),
+    "加急": env.str("REMINDER_CADENCE_JIAJI", default="1d/1d"),
+    "平急": env.str("REMINDER_CADENCE_PINGJI", default="1d/1d"),
+}
+REMINDER_TIME = env.str("REMINDER_TIME", default="09:00")
 
 # Celery: Redis in production, kombu's filesystem transport (no server) by default.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
@@ -287,9 +314,13 @@ ROUTING_SWEEP_INTERVAL = env.float("ROUTING_SWEEP_INTERVAL", default=5.0)
 ROUTING_SWEEP_GRACE = env.float("ROUTING_SWEEP_GRACE", default=10.0)
 # A routing task also takes up to this many other pending orders and routes them in one transaction.
 ROUTING_BATCH = env.int("ROUTING_BATCH", default=50)
+# The statistics' summary: changed months every STATS_REFRESH_INTERVAL seconds, everything once a night.
+STATS_REFRESH_INTERVAL = env.float("STATS_REFRESH_INTERVAL", default=300.0)
 CELERY_BEAT_SCHEDULE = {
     "sweep-routing-orders": {"task": "routing.tasks.sweep_orders", "schedule": ROUTING_SWEEP_INTERVAL},
     "sign-audit-checkpoint": {"task": "audit.tasks.sign_checkpoint", "schedule": env.float("AUDIT_CHECKPOINT_INTERVAL", default=60.0)},
+    "refresh-stats": {"task": "stats.tasks.refresh_stats", "schedule": STATS_REFRESH_INTERVAL},
+    "rebuild-stats": {"task": "stats.tasks.refresh_stats", "schedule": crontab(hour=2, minute=30), "kwargs": {"full": True}},
 }
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")

@@ -14,11 +14,13 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("directory.urls")),
+    path("directory/", include("directory.manage_urls")),
     path("telegrams/", include("desk.urls")),
     path("alerts/", include("notifications.urls")),
     path("routing/", include("routing.urls")),
     path("annotations/", include("annotations.urls")),
     path("audit/", include("auditlog.urls")),
     path("print/", include("printing.urls")),
+    path("stats/", include("stats.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -3,6 +3,7 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.db.models import Q
 
@@ -35,7 +36,7 @@ class TelegramKind(models.TextChoices):
     """初审 marks each telegram: 阅件 is circulated and read, 办件 goes 拟办 → 批示 → units."""
 
     READ = "read", "阅件"
-    ACT = "act", "办件"
+    HANDLE = "handle", "办件"
 
 
 _S = TelegramState
@@ -101,7 +102,7 @@ class Telegram(models.Model):
     proposal = models.TextField("拟办意见", blank=True)
     state = models.CharField("状态", max_length=16, choices=TelegramState.choices, default=TelegramState.REGISTERED)
     # 初审: who checked the telegram and when, and whether it is a 阅件 or a 办件 ("" until then).
-    kind = models.CharField("件别", max_length=4, choices=TelegramKind.choices, blank=True)
+    kind = models.CharField("件别", max_length=8, choices=TelegramKind.choices, blank=True)
     reviewed_at = models.DateTimeField("初审时间", null=True, blank=True)
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="初审人", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
@@ -190,6 +191,14 @@ class TelegramChange(models.Model):
         verbose_name = "更正记录"
         verbose_name_plural = "更正记录"
         ordering = ["at", "id"]
+
+    @property
+    def field_label(self) -> str:
+        """The corrected field as the form names it (来电单位, not sender_unit_name)."""
+        try:
+            return str(Telegram._meta.get_field(self.field).verbose_name)
+        except FieldDoesNotExist:
+            return self.field
 
 
 class Scan(models.Model):

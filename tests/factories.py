@@ -84,8 +84,8 @@ def annotate(telegram: Telegram, leader, text: str):
 # ------------------------------------------------------------------------------- the rest of the procedure
 
 
-def review(telegram: Telegram, clerk, kind: str = "act") -> Telegram:
-    """初审: 办件 ("act") or 阅件 ("read")."""
+def review(telegram: Telegram, clerk, kind: str = "handle") -> Telegram:
+    """初审: 办件 ("handle") or 阅件 ("read")."""
     return telegram_actions.review(telegram, kind=kind, actor=clerk)
 
 

@@ -29,7 +29,7 @@ def test_the_quick_benchmark_runs_and_writes_every_figure(tmp_path):
                          capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-3000:]
     figures = json.loads(results.read_text())
-    assert set(figures) == {"register", "route", "latency", "audit_verify", "register_list"}
+    assert set(figures) == {"register", "route", "latency", "audit_verify", "register_list", "stats"}
     for name, figure in figures.items():
         assert set(figure) == {"ours", "baseline", "ratio", "unit", "detail"}, name
         assert figure["ours"] > 0 and figure["baseline"] > 0 and figure["ratio"] > 0, name

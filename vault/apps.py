@@ -6,4 +6,6 @@ class VaultConfig(AppConfig):
     verbose_name = "加密存储"
 
     def ready(self):
-        from . import checks  # noqa: F401  (registers the TELEGRAM_DATA_KEYS check)
+        from . import audit_display, checks  # noqa: F401  (checks registers the TELEGRAM_DATA_KEYS check)
+
+        audit_display.register()  # how the audit log names key rotation

@@ -1,6 +1,8 @@
 """Journeys of leaders: the 待批示 inbox, writing and confirming a routing 批示, corrections, 阅示."""
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -52,7 +54,8 @@ def test_leader_writes_a_routing_annotation_and_confirms_the_units(clerk, leader
 
     html = page.content.decode()
     assert page.status_code == 200 and "核对批示" in html
-    assert "自治区财政厅</td><td>牵头" in html and "自治区民政厅</td><td>配合" in html
+    cells = re.sub(r"<td[^>]*>", "<td>", html)  # the cells' classes and phone labels aside
+    assert "自治区财政厅</td><td>牵头" in cells and "自治区民政厅</td><td>配合" in cells
     assert not Annotation.objects.exists() and not RoutingOrder.objects.exists()  # nothing until confirmed
 
     done = write(c, t, "请财政厅牵头，民政厅配合办理。", action="confirm", fingerprint=fingerprint(html))
@@ -250,3 +253,17 @@ def test_a_filing_annotation_archives_the_telegram(clerk, leader):
     t.refresh_from_db()
     assert t.state == TelegramState.ARCHIVED and Annotation.objects.get().text == "存档。"
     assert inbox_rows(c) == []
+
+
+def test_the_same_confirmation_sent_twice_saves_one_annotation_and_one_order(clerk, leader):
+    """A double click on 确认 (or a retry after a lost reply): the form's one-time token saves it once."""
+    t = register(clerk)
+    c = client_for(leader)
+    token = "ab" * 16
+    page = write(c, t, "请财政厅办理。", submission=token)
+    confirm = {"action": "confirm", "fingerprint": fingerprint(page.content.decode()), "submission": token}
+    first = write(c, t, "请财政厅办理。", **confirm)
+    again = write(c, t, "请财政厅办理。", **confirm)
+    assert first.status_code == again.status_code == 302
+    assert Annotation.objects.count() == 1 and RoutingOrder.objects.filter(source="annotation").count() == 1
+    assert "这条批示已经保存，未重复保存" in c.get(again["Location"]).content.decode()

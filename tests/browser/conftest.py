@@ -23,7 +23,11 @@ CHROMIUM_ARGS = [
 # UI language from the environment, and needs Debian's chromium-l10n for it (without it: English widgets).
 CHROMIUM_ENV = {"LANG": "zh_CN.UTF-8", "LANGUAGE": "zh_CN:zh"}
 OUTPUT = ROOT / "test-output" / "browser"
-VIEWPORT = {"width": 1366, "height": 900}
+VIEWPORT = {"width": 1440, "height": 900}
+PHONE = {"width": 390, "height": 844}  # a common phone, in CSS pixels
+# DOCS_SCREENSHOTS=1: the steps named for the docs are also written to docs/screenshots/ (viewport-sized).
+DOCS = ROOT / "docs" / "screenshots"
+WRITE_DOCS = os.environ.get("DOCS_SCREENSHOTS", "") == "1"
 
 
 @pytest.hookimpl(wrapper=True)
@@ -69,10 +73,13 @@ class Shots:
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True)
 
-    def __call__(self, page, step: str, *, full_page: bool = True) -> Path:
+    def __call__(self, page, step: str, *, full_page: bool = True, docs: str = "") -> Path:
+        """`docs`: also the docs' screenshot of that name (docs/screenshots/<docs>.png) when DOCS_SCREENSHOTS=1."""
         self.n += 1
         path = self.folder / f"{self.n:02d}-{step}.png"
         page.screenshot(path=str(path), full_page=full_page)
+        if docs and WRITE_DOCS:
+            page.screenshot(path=str(DOCS / f"{docs}.png"))
         return path
 
 
@@ -88,9 +95,10 @@ def new_page(browser, live_server, request, shots):
     contexts = []
     static_failures: list[str] = []
 
-    def make():
+    def make(viewport: dict = VIEWPORT):
         context = browser.new_context(
-            base_url=live_server.url, viewport=VIEWPORT, locale="zh-CN", timezone_id="Asia/Shanghai",
+            base_url=live_server.url, viewport=viewport, locale="zh-CN", timezone_id="Asia/Shanghai",
+            has_touch=viewport["width"] < 800,
         )
         context.set_default_timeout(15_000)
         contexts.append(context)

@@ -67,3 +67,31 @@ def reload_until(page, locator, worker, timeout: float = 30.0, what: str = "deli
         page.reload()
     log = worker.log.read_text(errors="replace")[-3000:] if worker.log.exists() else ""
     assert locator.count() == 1, f"not {what} within {timeout}s; worker log:\n{log}"
+
+
+class SidewaysCheck:
+    """Every page a phone journey lands on must fit the screen: `check(page)` asserts
+    document.documentElement.scrollWidth <= the viewport width, and `all_checked()` that no page the browser
+    navigated to was left unchecked."""
+
+    def __init__(self, page, width: int = 390):
+        self.width = width
+        self.visited: list[str] = []
+        self.checked: set[str] = set()
+        page.on("framenavigated", lambda frame: self.visited.append(frame.url) if frame.parent_frame is None else None)
+
+    def __call__(self, page) -> int:
+        page.wait_for_load_state()
+        scroll = page.evaluate("document.documentElement.scrollWidth")
+        assert scroll <= self.width, f"{page.url} scrolls sideways at {self.width}px: scrollWidth {scroll}"
+        self.checked.add(page.url)
+        return scroll
+
+    def all_checked(self) -> None:
+        unchecked = [u for u in self.visited if u not in self.checked]
+        assert not unchecked, f"pages visited but not checked for sideways scrolling: {unchecked}"
+
+
+def tap_height(locator) -> float:
+    """The rendered height of a control in CSS pixels (thumb targets want 44)."""
+    return locator.bounding_box()["height"]

@@ -34,7 +34,7 @@ def test_clerk_registers_a_teti_telegram_with_a_scan_and_sees_it_in_red_at_the_t
     page.wait_for_url("**/telegrams/new/")
     scan = tiny_png()
     fill_registration(page, SEED_FORM, scans=[{"name": "744-扫描件.png", "mimeType": "image/png", "buffer": scan}])
-    shots(page, "registration-form-filled")
+    shots(page, "registration-form-filled", docs="registration-form")
     with page.expect_navigation():
         page.get_by_role("button", name="保存并编号").click()
 
@@ -51,7 +51,7 @@ def test_clerk_registers_a_teti_telegram_with_a_scan_and_sees_it_in_red_at_the_t
     assert form_cell(page, "标").inner_text() == SEED_FORM["title"]
     assert page.locator("#instruction").inner_text().startswith("送：自治区总工会。")
     assert "“五一”国际劳动节" in page.locator("#telegram-text").inner_text()
-    shots(page, "telegram-page")
+    shots(page, "telegram-page", docs="telegram-page-neibu-mingdian")
 
     # The scan went in encrypted and comes back as the same, displayable image.
     assert t.scans.count() == 1 and t.scans.get().read() == scan
@@ -72,7 +72,7 @@ def test_clerk_registers_a_teti_telegram_with_a_scan_and_sees_it_in_red_at_the_t
     assert computed(page, "#register tbody tr:first-child .prec-特提", "background-color") == RED
     # …and only the 特提 one does.
     assert page.locator("#register tbody .urgent-text").count() == 2  # the title cell and its link
-    shots(page, "register-teti-on-top")
+    shots(page, "register-teti-on-top", docs="register-teti-in-red-on-top")
 
 
 def test_a_future_receipt_time_is_refused_in_chinese_and_nothing_is_saved(page, shots, demo):
@@ -90,5 +90,5 @@ def test_a_future_receipt_time_is_refused_in_chinese_and_nothing_is_saved(page, 
     assert computed(page, "#id_received_at", "border-top-color") == RED
     # What the clerk typed is still there to correct.
     assert page.get_by_label("标题").input_value() == SEED_FORM["title"]
-    shots(page, "future-time-refused")
+    shots(page, "future-time-refused", docs="registration-error-future-time")
     assert not Telegram.objects.exists()

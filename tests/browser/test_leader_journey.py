@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
+from playwright.sync_api import expect
 
 from routing.models import Delivery
 from telegrams.models import Telegram
@@ -41,7 +42,7 @@ def test_leader_routes_the_teti_telegram_by_a_pishi_and_caizheng_and_the_audit_l
     top = rows.first
     assert top.locator("td").nth(0).inner_text() == teti.receipt_no
     assert top.locator(".prec").inner_text() == "特提" and "urgent" in top.get_attribute("class")
-    shots(leader, "leader-inbox")
+    shots(leader, "leader-inbox", docs="leader-inbox-teti-first")
 
     top.get_by_role("link", name=SEED_FORM["title"]).click()
     leader.wait_for_url(f"**{reverse('telegrams:detail', args=[teti.pk])}")
@@ -52,7 +53,7 @@ def test_leader_routes_the_teti_telegram_by_a_pishi_and_caizheng_and_the_audit_l
     routes = [r.locator("td").all_inner_texts() for r in leader.locator("#routes tbody tr").all()]
     assert routes == [["自治区财政厅", "牵头", "将分送"], ["自治区民政厅", "配合", "将分送"]]
     assert not Delivery.objects.exists()
-    shots(leader, "confirm-units")
+    shots(leader, "confirm-units", docs="pishi-confirm-units")
     with leader.expect_navigation():
         leader.get_by_role("button", name="确认并提交").click()
     assert "批示已保存，正在分送：自治区财政厅（牵头）、自治区民政厅（配合）。" in leader.locator(".messages").inner_text()
@@ -81,15 +82,20 @@ def test_leader_routes_the_teti_telegram_by_a_pishi_and_caizheng_and_the_audit_l
         admin.get_by_role("button", name="查询").click()
     actions = [cell.splitlines()[0] for cell in admin.locator("#audit-entries tbody tr td:nth-child(4)").all_inner_texts()]
     assert "批示" in actions and "送达单位" in actions, actions
-    pishi = admin.locator("#audit-entries tbody tr", has_text="annotation.write")
-    assert pishi.locator("td").nth(2).inner_text() == "李领导"
+    pishi = admin.locator("#audit-entries tbody tr").filter(has=admin.locator("td[title='annotation.write']"))
+    assert pishi.locator("td").nth(2).inner_text().splitlines() == ["李领导", "leader"]
+    # The object is named by its receipt number, and the data as labelled fields, in Chinese.
+    assert pishi.locator("td").nth(4).inner_text() == f"批示：{teti.receipt_no} · 李领导第1版批示"
+    fields = pishi.locator("td.audit-data > dl > dt").all_inner_texts()
+    assert {"收文号", "分送单位", "版本"} <= set(fields), fields
     assert INSTRUCTION not in pishi.inner_text()  # the ledger keeps a keyed digest, not the 批示 in clear
-    shots(admin, "audit-log")
+    shots(admin, "audit-log", docs="audit-log")
 
     admin.get_by_role("link", name="校验与公钥").click()
     with admin.expect_navigation():
         admin.get_by_role("button", name="立即校验").click()
     latest = admin.locator("#verification-runs tbody tr").first
-    reload_until(admin, latest.filter(has_text="通过"), celery_worker_process, what="verified")
+    # The page refreshes itself while the run is queued or running: nobody reloads it here.
+    expect(latest).to_contain_text("通过", timeout=30_000)
     assert " · OK " in latest.inner_text()
-    shots(admin, "audit-verified")
+    shots(admin, "audit-verified", docs="audit-verified")

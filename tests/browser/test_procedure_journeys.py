@@ -118,7 +118,7 @@ def test_a_yuejian_is_circulated_to_two_units_and_each_marks_it_read(new_page, s
     clerk.reload()
     assert delivery_row(clerk, "自治区总工会").locator(".read-receipt").inner_text() == "已读"
     with zgh.expect_navigation():
-        zgh.locator("#unit-turn").get_by_role("button", name="已阅").click()
+        zgh.locator("#my-delivery").get_by_role("button", name="已阅").click()
     assert f"已阅 {t.receipt_no}" in message(zgh)
 
     # 财政厅 marks it 已阅 straight from its inbox.

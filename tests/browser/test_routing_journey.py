@@ -42,7 +42,7 @@ def test_batban_routes_the_seed_to_zonggonghui_who_signs_and_finishes_and_admin_
     assert cells[1] == "特提" and cells[2] == SEED_FORM["title"] and cells[4] == "办理"
     assert cells[6] == "2020-05-02 已逾期"  # 特提: one day from receipt, long past in this replay of 2020
     assert "urgent" in row.get_attribute("class")
-    shots(staff, "unit-inbox-to-sign")
+    shots(staff, "unit-inbox-to-sign", docs="unit-inbox-to-sign")
 
     with staff.expect_navigation():
         row.get_by_role("button", name="签收").click()
@@ -59,7 +59,7 @@ def test_batban_routes_the_seed_to_zonggonghui_who_signs_and_finishes_and_admin_
         staff.get_by_role("button", name="确认办结").click()  # a 办理 unit must say what it did
     assert staff.locator(".messages .error").inner_text() == "请填写办理结果。"
     staff.get_by_label("办理结果").fill(RESULT)
-    shots(staff, "report-done")
+    shots(staff, "report-done", docs="unit-report-done")
     with staff.expect_navigation():
         staff.get_by_role("button", name="确认办结").click()
     assert f"{receipt_no} 已办结" in staff.locator(".messages").inner_text()
@@ -84,7 +84,7 @@ def test_batban_routes_the_seed_to_zonggonghui_who_signs_and_finishes_and_admin_
                  ("自治区总工会", "分送 办理中 → 已办结", "张承办")]:
         assert step in steps, steps
     assert ("—", "分送指令 — → 待分送", "王机要") in steps  # the clerk's 批办 wrote the order
-    shots(admin, "routing-history")
+    shots(admin, "routing-history", docs="routing-history")
 
     # …and the telegram page shows the same timeline.
     rows.first.get_by_role("link", name=receipt_no).click()
@@ -95,4 +95,4 @@ def test_batban_routes_the_seed_to_zonggonghui_who_signs_and_finishes_and_admin_
     for note in ("送达自治区总工会（办理）", "签收", "办结"):
         assert note in notes, notes
     assert admin.locator("#deliveries").get_by_text("已办结").count() == 1
-    shots(admin, "telegram-timeline")
+    shots(admin, "telegram-timeline", docs="telegram-page-routing-timeline")

@@ -51,7 +51,7 @@ def test_the_return_notice_prints_the_whole_checklist_with_the_reasons_ticked(cl
 
 def _the_whole_procedure(clerk, leader, leader2, staff_zgh, staff_cz):
     t = factories.register(clerk, instruction="")
-    factories.review(t, clerk, "act")
+    factories.review(t, clerk, "handle")
     factories.propose(t, clerk, "拟请自治区总工会牵头，财政厅、民政厅配合办理。")
     factories.circulate(t, clerk, leader, leader2)
     annotation_actions.pass_on(t, actor=leader)

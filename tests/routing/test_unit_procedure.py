@@ -114,7 +114,7 @@ def test_a_unit_transfers_its_delivery_with_its_leaders_agreement(clerk, staff_z
 
     item = actions.transfer(d, actor=staff_zgh, to_unit=unit(CZ), reason="涉及经费安排，由财政厅办理。", approved_by="张主席")
     d.refresh_from_db()
-    assert d.state == DeliveryState.FORWARDED and item.approved_by == "张主席"
+    assert d.state == DeliveryState.TRANSFERRED and item.approved_by == "张主席"
     factories.route_pending(t)
     forwarded = factories.delivery_of(t, staff_cz)
     assert (forwarded.role, forwarded.deadline) == (d.role, d.deadline)
@@ -253,7 +253,7 @@ def test_unit_actions_are_on_the_telegram_page_too(clerk, leader, staff_zgh):
     d = factories.delivery_of(t, staff_zgh)
     c = client_for(staff_zgh)
     page = c.get(reverse("telegrams:detail", args=[t.pk])).content.decode()
-    assert 'id="unit-turn"' in page and reverse("routing:sign", args=[d.pk]) in page
+    assert 'id="my-delivery"' in page and reverse("routing:sign", args=[d.pk]) in page
     assert reverse("routing:hand_back", args=[d.pk]) in page and reverse("routing:transfer", args=[d.pk]) in page
     r = c.post(reverse("routing:sign", args=[d.pk]), {"next": reverse("telegrams:detail", args=[t.pk])})
     assert r["Location"] == reverse("telegrams:detail", args=[t.pk])

@@ -36,6 +36,9 @@ ARGS: dict[str, Callable[[dict], list]] = {
     "annotations:write": T, "annotations:correct": lambda w: [w["annotation"].pk],
     "audit:telegram": T,
     "printing:slip": T, "printing:slip_pdf": T, "printing:register_export": lambda w: ["csv"],
+    "directory:unit_edit": lambda w: [w["delivery"].unit_id],
+    "directory:person_edit": lambda w: [w["users"]["staff_a"].pk],
+    "directory:person_reset_otp": lambda w: [w["users"]["staff_a"].pk],
 }
 
 # Form posts carry empty data: the answer shows access, and nothing changes state except where the cell is a 302.
@@ -107,6 +110,22 @@ MATRIX: list[tuple] = [
     ("printing:slip",             GET,   L,        200,  200,   200,    404,    200),
     ("printing:slip_pdf",         GET,   L,        200,  200,   200,    404,    200),
     ("printing:register_export",  GET,   L,        200,  200,   403,    403,    200),
+    ("directory:units",           GET,   L,        403,  403,   403,    403,    200),
+    ("directory:unit_create",     GET,   L,        403,  403,   403,    403,    200),
+    ("directory:unit_create",     POST,  L,        403,  403,   403,    403,    200),
+    ("directory:unit_edit",       GET,   L,        403,  403,   403,    403,    200),
+    ("directory:unit_edit",       POST,  L,        403,  403,   403,    403,    200),
+    ("directory:units_import",    GET,   L,        403,  403,   403,    403,    200),
+    ("directory:units_import",    POST,  L,        403,  403,   403,    403,    200),
+    ("directory:people",          GET,   L,        403,  403,   403,    403,    200),
+    ("directory:person_create",   GET,   L,        403,  403,   403,    403,    200),
+    ("directory:person_create",   POST,  L,        403,  403,   403,    403,    200),
+    ("directory:person_edit",     GET,   L,        403,  403,   403,    403,    200),
+    ("directory:person_edit",     POST,  L,        403,  403,   403,    403,    200),
+    ("directory:person_reset_otp", POST, L,        403,  403,   403,    403,    302),
+    ("directory:person_reset_otp", GET,  L,        403,  403,   403,    403,    405),
+    ("stats:page",                GET,   L,        200,  200,   403,    403,    200),
+    ("stats:export",              GET,   L,        200,  200,   403,    403,    200),
     # Django's admin (one row for all of it; only 管理员 are is_staff) and the static files.
     ("/admin/",                   GET,   L,        L,    L,     L,      L,      200),
     ("/static/css/app.css",       GET,   200,      200,  200,   200,    200,    200),

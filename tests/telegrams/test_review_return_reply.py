@@ -21,7 +21,6 @@ from telegrams import actions as telegram_actions
 from telegrams.inputs import ReplyInput
 from telegrams.models import Reply, Telegram, TelegramChange, TelegramReturn, TelegramState
 from tests import factories
-from tests.conftest import client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -42,11 +41,11 @@ def audit_actions(telegram: Telegram) -> list[str]:
 
 def test_first_review_marks_a_banjian_and_the_clerk_may_change_it_while_open(clerk):
     t = factories.register(clerk, instruction="")
-    factories.review(t, clerk, "act")
+    factories.review(t, clerk, "handle")
     t.refresh_from_db()
-    assert (t.kind, t.reviewed_by, t.state) == ("act", clerk, TelegramState.REGISTERED)
+    assert (t.kind, t.reviewed_by, t.state) == ("handle", clerk, TelegramState.REGISTERED)
     assert t.get_kind_display() == "办件" and t.reviewed_at is not None
-    factories.review(t, clerk, "act")  # a double click: nothing new
+    factories.review(t, clerk, "handle")  # a double click: nothing new
     factories.review(t, clerk, "read")
     changes = list(TelegramChange.objects.filter(telegram=t, field="kind").values_list("old", "new", "reason"))
     assert changes == [("", "办件", "初审"), ("办件", "阅件", "初审改判")]

@@ -2,7 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from directory.services import DirectoryError, import_units_csv
+from directory.services import DirectoryError, decode_text, import_units_csv
 
 
 class Command(BaseCommand):
@@ -18,12 +18,9 @@ class Command(BaseCommand):
         except OSError as exc:
             raise CommandError(f"无法读取文件 {file}：{exc.strerror}")
         try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            try:
-                text = raw.decode("gb18030")
-            except UnicodeDecodeError:
-                raise CommandError(f"文件 {file} 不是 UTF-8 或 GB18030 编码的文本")
+            text = decode_text(raw)
+        except DirectoryError as exc:
+            raise CommandError(f"{file}：{exc}")
         try:
             result = import_units_csv(text)
         except DirectoryError as exc:
