@@ -244,7 +244,8 @@ def test_a_unit_sends_a_telegram_back_and_the_clerk_routes_it_to_the_right_unit(
     factories.route_pending(t)
     zgh = new_page()
     login(zgh, "zonggonghui")
-    zgh.set_viewport_size(PHONE)
+    zgh.set_viewport_size(PHONE)  # on a phone: the menu is folded
+    zgh.locator("#menu-toggle summary").click()
     zgh.get_by_role("link", name="本单位来电").click()
     with zgh.expect_navigation():
         zgh.locator("#inbox tbody tr", has_text=t.receipt_no).get_by_role("link", name="退回").click()
