@@ -511,7 +511,7 @@ def reroute(handback: Handback, *, unit: Unit | None, actor) -> RoutingOrder:
         }, "")]
         order = open_order(telegram, source=RoutingOrder.Source.REROUTE, text="", plan=plan, actor=actor,
                            audit_batch=entries,
-                           note=f"{returned.unit.name}退回（{handback.reason[:100]}），改送{unit.name}")
+                           note=f"{returned.unit.name}退回（{handback.reason[:100].rstrip('。.')}），改送{unit.name}")
         handback.resolved_at, handback.resolved_by, handback.rerouted_to = timezone.now(), actor, unit
         handback.resolution = f"改送{unit.name}"
         handback.save()

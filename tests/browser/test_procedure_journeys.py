@@ -58,7 +58,7 @@ def test_clerk_returns_a_telegram_with_reasons_and_prints_the_return_notice(new_
     assert "勾选“其他”时请写明退文原因。" in clerk.locator("#return-form").inner_text()
     clerk.get_by_label("其他原因").fill("已由国务院办公厅转发")
     clerk.get_by_label("说明").fill("请勿重复报送。")
-    shots(clerk, "return-form")
+    shots(clerk, "return-form", docs="procedure-return-form")
     submit(clerk, "确认退文")
 
     assert "已退文，收文号保留" in message(clerk)
@@ -76,7 +76,7 @@ def test_clerk_returns_a_telegram_with_reasons_and_prints_the_return_notice(new_
     for text in ("退文告知单", t.receipt_no, "中华全国总工会：", "不属于本机关职责", "其他：已由国务院办公厅转发", "请勿重复报送。"):
         assert text in notice, text
     assert clerk.locator(".checklist-item.ticked").count() == 2
-    shots(clerk, "return-notice")
+    shots(clerk, "return-notice", docs="procedure-return-notice")
     pdf = clerk.request.get(reverse("printing:return_notice_pdf", args=[t.pk]))
     assert pdf.status == 200 and pdf.headers["content-type"] == "application/pdf"
     assert squeeze("重复来文") in squeeze(pdf_text(pdf.body()))
@@ -132,7 +132,8 @@ def test_a_yuejian_is_circulated_to_two_units_and_each_marks_it_read(new_page, s
     clerk.reload()
     assert [delivery_row(clerk, u).locator(".read-receipt").inner_text() for u in ("自治区总工会", "自治区财政厅")] == ["已阅", "已阅"]
     assert clerk.locator("#telegram-state").inner_text() == "已办结"
-    shots(clerk, "yuejian-all-read")
+    clerk.locator("#deliveries-panel").scroll_into_view_if_needed()
+    shots(clerk, "yuejian-all-read", docs="procedure-yuejian-read-receipts")
 
 
 # -------------------------------------------------------------------------------------------- 同意拟办
@@ -158,7 +159,7 @@ def test_the_leader_approves_the_proposal_in_one_action(new_page, shots, demo):
         row.get_by_role("link", name=t.title).click()
     approve = leader.locator("#proposal-approve")
     assert "同意后分送：自治区财政厅（牵头）、自治区民政厅（配合）" in approve.inner_text()
-    shots(leader, "proposal-to-approve")
+    shots(leader, "proposal-to-approve", docs="procedure-approve-proposal")
     with leader.expect_navigation():
         approve.get_by_role("button", name="同意拟办").click()
     assert "已同意拟办，按拟办分送：自治区财政厅（牵头）、自治区民政厅（配合）。" in message(leader)
@@ -207,7 +208,8 @@ def test_a_telegram_goes_round_two_leaders_with_read_receipts(new_page, shots, d
     submit(leader, "提交批示")
     assert "批示已保存" in message(leader)
     leader.set_viewport_size(PHONE)  # leaders do this on a phone
-    shots(leader, "leader-holds-it-phone")
+    leader.locator("#circulation").scroll_into_view_if_needed()
+    shots(leader, "leader-holds-it-phone", docs="phone-leader-circulation")
     with leader.expect_navigation():
         leader.locator("#pass-on").click()
     assert "已阅，传陈领导。" in message(leader)
@@ -233,7 +235,8 @@ def test_a_telegram_goes_round_two_leaders_with_read_receipts(new_page, shots, d
     assert [rows.nth(i).locator(".read-receipt").inner_text() for i in (1, 2)] == ["已阅", "已阅"]
     assert "传阅完毕" in clerk.locator("#circulation").inner_text()
     assert "传阅阅毕" in clerk.locator("#timeline").inner_text()
-    shots(clerk, "circulation-finished")
+    clerk.locator("#circulation").scroll_into_view_if_needed()
+    shots(clerk, "circulation-finished", docs="procedure-circulation")
 
 
 # ------------------------------------------------------------------------------- 退回 and the clerk's re-route
@@ -252,7 +255,7 @@ def test_a_unit_sends_a_telegram_back_and_the_clerk_routes_it_to_the_right_unit(
     submit(zgh, "确认退回")
     assert "请填写退回原因。" in zgh.locator("#hand-back-form").inner_text()
     zgh.get_by_label("退回原因").fill("该事项由财政厅主管，非本单位职责。")
-    shots(zgh, "hand-back-phone")
+    shots(zgh, "hand-back-phone", docs="phone-unit-hand-back")
     submit(zgh, "确认退回")
     assert f"已退回 {t.receipt_no}" in message(zgh)
 
@@ -264,7 +267,7 @@ def test_a_unit_sends_a_telegram_back_and_the_clerk_routes_it_to_the_right_unit(
     row = clerk.locator("#handbacks tbody tr", has_text=t.receipt_no)
     assert "该事项由财政厅主管，非本单位职责。" in row.inner_text()
     row.get_by_label("改送单位").select_option(label="自治区财政厅")
-    shots(clerk, "handback-to-reroute")
+    shots(clerk, "handback-to-reroute", docs="procedure-reroute")
     with clerk.expect_navigation():
         row.get_by_role("button", name="改送").click()
     assert "已改送自治区财政厅。" in message(clerk)
@@ -300,7 +303,8 @@ def test_the_clerk_signs_for_a_unit_without_an_account(new_page, shots, demo):
         row.get_by_role("button", name="代签收").click()
     assert f"已为自治区民政厅代签收 {t.receipt_no}" in message(clerk)
     assert "代签：王机要" in delivery_row(clerk, "自治区民政厅").inner_text()
-    shots(clerk, "proxy-signed")
+    clerk.locator("#deliveries-panel").scroll_into_view_if_needed()
+    shots(clerk, "proxy-signed", docs="procedure-proxy-sign")
     with clerk.expect_navigation():
         delivery_row(clerk, "自治区民政厅").get_by_role("link", name="代登记办结").click()
     assert "代登记办结" in clerk.locator("h1").inner_text()
@@ -331,7 +335,7 @@ def test_a_reply_to_the_sender_closes_the_telegram(new_page, shots, demo):
     clerk.get_by_label("答复文号").fill("宁工传〔2020〕5号")
     clerk.get_by_label("答复内容").fill("我区已转发各市总工会学习贯彻，情况如下……")
     assert clerk.get_by_label("答复人").input_value() == "王机要"
-    shots(clerk, "reply-form")
+    shots(clerk, "reply-form", docs="procedure-reply-form")
     submit(clerk, "登记答复并办毕")
     assert "已答复，办毕" in message(clerk)
     assert clerk.locator("#telegram-state").inner_text() == "已办毕"

@@ -65,7 +65,7 @@ def test_a_unit_sends_back_a_misrouted_telegram_and_the_clerk_routes_it_on(clerk
     # The history says why.
     notes = list(RoutingEvent.objects.filter(telegram=t).values_list("note", flat=True))
     assert "退回：该事项由财政厅主管，非本单位职责。" in notes
-    assert "自治区总工会退回（该事项由财政厅主管，非本单位职责。），改送自治区财政厅" in notes
+    assert "自治区总工会退回（该事项由财政厅主管，非本单位职责），改送自治区财政厅" in notes
     assert [e.action for e in AuditEntry.objects.filter(action__in=["routing.hand_back", "routing.reroute"])] == [
         "routing.hand_back", "routing.reroute"]
 
