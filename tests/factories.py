@@ -3,6 +3,7 @@ the clerk's form would (intake.actions.register), routing run in-process as the 
 签收/办结, a leader's 批示. Form tests post forms; everything else starts here."""
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from itertools import count
 
@@ -58,11 +59,21 @@ def another(clerk, **overrides) -> Telegram:
 
 
 def route_pending(telegram: Telegram | None = None) -> int:
-    """What the worker does after commit: route every pending order (of `telegram`, or all) now, in-process."""
+    """What the worker does after commit: route every pending order (of `telegram`, or all) now, in-process.
+
+    In a transactional test the commit really dispatches, and the run's Celery worker (kept alive once a worker
+    test started it) may have taken an order first: `route` skips an order another worker holds (SKIP LOCKED), so
+    this waits until that worker has committed it — the deliveries exist when this returns, whoever made them."""
     orders = RoutingOrder.objects.filter(state=OrderState.PENDING)
     if telegram is not None:
         orders = orders.filter(telegram=telegram)
-    return sum(routing_actions.route(pk, batch=1) for pk in orders.order_by("pk").values_list("pk", flat=True))
+    routed = 0
+    deadline = time.monotonic() + 30
+    while True:
+        routed += sum(routing_actions.route(pk, batch=1) for pk in orders.order_by("pk").values_list("pk", flat=True))
+        if not orders.exists() or time.monotonic() > deadline:
+            return routed
+        time.sleep(0.1)
 
 
 def delivery_of(telegram: Telegram, staff) -> Delivery:
