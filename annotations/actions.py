@@ -288,7 +288,9 @@ def pass_on(telegram: Telegram, *, actor) -> CirculationStep:
         if circulation is None:
             raise NotAllowed("该来电没有正在进行的传阅。", code="not_holding")
         steps = list(CirculationStep.objects.select_for_update().filter(circulation=circulation).order_by("position"))
-        holder = next(s for s in steps if s.received_at and not s.passed_at)
+        holder = next((s for s in steps if s.received_at and not s.passed_at), None)
+        if holder is None:
+            raise NotAllowed("该来电没有正在进行的传阅。", code="not_holding")
         if holder.leader_id != actor.pk:
             mine = next((s for s in steps if s.leader_id == actor.pk), None)
             done = "您已阅毕，" if mine is not None and mine.passed_at else ""

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from core.errors import ActionError
 from core.mapping import add_to_form
 from directory import roles
-from directory.access import role_required
+from directory.access import role_required, staffed_units
 from routing.models import Role
 from telegrams.access import telegram_for
 from telegrams.models import Telegram, TelegramState
@@ -151,15 +151,19 @@ def _page(request, telegram: Telegram, form, previous: Annotation | None, draft:
     unit and leader it names was found."""
     routes = []
     unknown_units = []
+    unstaffed = []
     if draft is not None:
         routes = [{"unit": r["unit"], "role": Role(r["role"]).label, "sent": False} for r in draft.new_routes]
         routes += [{"unit": r["unit"], "role": Role(r["role"]).label, "sent": True} for r in draft.already_routed]
         unknown_units = [(n, draft.plan.suggestions.get(n, [])) for n in draft.plan.unknown]
+        # Units nobody can sign for yet: the clerk will sign for them (代签收).
+        staffed = staffed_units([r["unit_id"] for r in draft.new_routes])
+        unstaffed = [r["unit"] for r in draft.new_routes if r["unit_id"] not in staffed]
     action = (reverse("annotations:correct", args=[previous.pk]) if previous is not None
               else reverse("annotations:write", args=[telegram.pk]))
     return render(request, "annotations/confirm.html", {
         "t": telegram, "form": form, "draft": draft, "previous": previous, "action": action,
-        "routes": routes, "unknown_units": unknown_units, "changed": changed,
+        "routes": routes, "unknown_units": unknown_units, "changed": changed, "unstaffed": unstaffed,
         "readers": [drafts.signature(u) for u in draft.readers] if draft else [],
     })
 

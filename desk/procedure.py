@@ -60,9 +60,11 @@ def build(telegram: Telegram, user) -> Procedure:
         p.handbacks = [d.handback for d in deliveries if hasattr(d, "handback") and d.handback.resolved_at is None]
         p.forms["reroute"] = RerouteForm()
 
-    p.circulations = list(Circulation.objects.filter(telegram=telegram).select_related("started_by__person")
-                          .prefetch_related(Prefetch("steps", queryset=CirculationStep.objects.order_by("position")))
-                          .order_by("started_at", "id"))
+    # 传阅 among leaders (who read it when) is the office's and the leaders' business, not the units'.
+    if roles.sees_register(user):
+        p.circulations = list(Circulation.objects.filter(telegram=telegram).select_related("started_by__person")
+                              .prefetch_related(Prefetch("steps", queryset=CirculationStep.objects.order_by("position")))
+                              .order_by("started_at", "id"))
     running = next((c for c in p.circulations if c.finished_at is None), None)
     holder = running.holder if running else None
     p.holding = bool(holder and holder.leader_id == user.pk)
@@ -94,7 +96,9 @@ def build(telegram: Telegram, user) -> Procedure:
     if p.can["approve"] and p.approval is None:
         plan = annotation_actions.proposal_routes(telegram)
         if plan is not None:
-            p.proposal_units = [f"{r['unit']}（{Role(r['role']).label}）" for r in plan.routes]
+            staffed = staffed_units([r["unit_id"] for r in plan.routes])
+            p.proposal_units = [f"{r['unit']}（{Role(r['role']).label}{'' if r['unit_id'] in staffed else '，尚无承办人账号'}）"
+                                for r in plan.routes]
             if plan.archive:
                 p.proposal_units.append("存档")
             p.proposal_units += [f"请{name}阅示" for name in plan.needs_instruction]

@@ -77,9 +77,10 @@ def slip_context(telegram: Telegram, *, printed_by, for_pdf: bool) -> dict:
         "t": telegram,
         "annotations": list(Annotation.objects.filter(telegram=telegram).select_related("author__person")),
         "deliveries": delivery_lines(telegram, printed_by),
+        # 传阅 among leaders and the text of a 答复: for the office and leaders (the page's rule too).
         "circulations": list(Circulation.objects.filter(telegram=telegram).select_related("started_by__person")
                              .prefetch_related(Prefetch("steps", queryset=CirculationStep.objects.order_by("position")))
-                             .order_by("started_at", "id")),
+                             .order_by("started_at", "id")) if roles.sees_register(printed_by) else [],
         "replies": list(telegram.replies.select_related("recorded_by__person")),
         "reply_text_shown": roles.sees_register(printed_by),
         "returned": TelegramReturn.objects.filter(telegram=telegram).select_related("returned_by__person").first(),

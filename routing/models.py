@@ -128,7 +128,7 @@ class Delivery(models.Model):
         settings.AUTH_USER_MODEL, verbose_name="首次阅读人", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     # 代签收: the clerk signed for a unit that has no account yet (signed_by is the clerk).
-    proxy_signed = models.BooleanField("代签收", default=False)
+    proxy_signed = models.BooleanField("代签收", default=False, db_default=False)  # db_default: rows loaded by plain SQL
 
     class Meta:
         verbose_name = "分送"

@@ -102,7 +102,8 @@ class Telegram(models.Model):
     proposal = models.TextField("拟办意见", blank=True)
     state = models.CharField("状态", max_length=16, choices=TelegramState.choices, default=TelegramState.REGISTERED)
     # 初审: who checked the telegram and when, and whether it is a 阅件 or a 办件 ("" until then).
-    kind = models.CharField("件别", max_length=8, choices=TelegramKind.choices, blank=True)
+    # A database default as well: rows written by plain SQL (bench/data.py's bulk load) are "not reviewed yet".
+    kind = models.CharField("件别", max_length=8, choices=TelegramKind.choices, blank=True, default="", db_default="")
     reviewed_at = models.DateTimeField("初审时间", null=True, blank=True)
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="初审人", null=True, blank=True, on_delete=models.PROTECT, related_name="+"

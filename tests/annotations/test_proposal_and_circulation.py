@@ -41,7 +41,7 @@ def test_the_leader_approves_the_proposal_in_one_action_and_exactly_its_units_ar
     t = factories.register(clerk, instruction="")
     factories.propose(t, clerk, PROPOSAL)
     page = client_for(leader).get(reverse("telegrams:detail", args=[t.pk])).content.decode()
-    assert PROPOSAL in page and "同意后分送：自治区财政厅（牵头）、自治区民政厅（配合）" in page
+    assert PROPOSAL in page and "同意后分送：自治区财政厅（牵头）、自治区民政厅（配合，尚无承办人账号）" in page
     assert in_inbox(leader, t)  # the leader sees it first
 
     r = client_for(leader).post(reverse("annotations:approve", args=[t.pk]), {
@@ -164,3 +164,11 @@ def test_one_circulation_at_a_time_and_not_by_unit_staff(clerk, leader, leader2,
     with pytest.raises(Forbidden):
         factories.circulate(factories.another(clerk, instruction=""), staff_zgh, leader)
     assert Circulation.objects.count() == 1
+
+
+def test_confirming_a_pishi_warns_of_a_unit_nobody_can_sign_for(clerk, leader):
+    t = factories.register(clerk, instruction="")
+    page = client_for(leader).post(reverse("annotations:write", args=[t.pk]), {"text": "请民政厅牵头，财政厅配合办理。"})
+    html = page.content.decode()
+    assert 'id="unstaffed"' in html and "自治区民政厅尚无承办人账号：送达后由机要员代签收。" in html
+    assert "自治区财政厅尚无" not in html  # 财政厅 has its 承办人

@@ -158,7 +158,7 @@ def test_the_leader_approves_the_proposal_in_one_action(new_page, shots, demo):
     with leader.expect_navigation():
         row.get_by_role("link", name=t.title).click()
     approve = leader.locator("#proposal-approve")
-    assert "同意后分送：自治区财政厅（牵头）、自治区民政厅（配合）" in approve.inner_text()
+    assert "同意后分送：自治区财政厅（牵头）、自治区民政厅（配合，尚无承办人账号）" in approve.inner_text()
     shots(leader, "proposal-to-approve", docs="procedure-approve-proposal")
     with leader.expect_navigation():
         approve.get_by_role("button", name="同意拟办").click()

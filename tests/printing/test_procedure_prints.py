@@ -85,6 +85,9 @@ def test_the_slip_shows_every_step_and_hides_a_units_result_from_the_other_units
     cz_pdf = squeeze(pdf_text(client_for(staff_cz).get(reverse("printing:slip_pdf", args=[t.pk])).content))
     assert "总工会已部署全区工会学习。" not in cz_pdf and "民政厅已知悉。" not in cz_pdf
     assert "（办理结果不向其他单位显示）" in cz_pdf and "学习贯彻情况已函复全总。" not in cz_pdf
+    assert "领导传阅" not in cz_pdf  # the leaders' reading record is the office's and the leaders' business
+    page = client_for(staff_cz).get(reverse("telegrams:detail", args=[t.pk])).content.decode()
+    assert 'id="circulation"' not in page and "总工会已部署全区工会学习。" not in page
     zgh_pdf = squeeze(pdf_text(client_for(staff_zgh).get(reverse("printing:slip_pdf", args=[t.pk])).content))
     assert "总工会已部署全区工会学习。" in zgh_pdf and "民政厅已知悉。" not in zgh_pdf
     # The HTML print view follows the same rule.
