@@ -69,18 +69,23 @@ def run() -> None:
     manage("migrate", "--noinput", "-v", "0")
     manage("seed_demo")
     env = dict(os.environ)
+    # The intake folder of the trial: .txt files dropped there are registered, scans read and listed for the clerk.
+    env.setdefault("INTAKE_FOLDER", str(ROOT / "var" / "intake"))
+    Path(env["INTAKE_FOLDER"]).mkdir(parents=True, exist_ok=True)
     procs = [
-        subprocess.Popen([str(PY), "-m", "celery", "-A", "telegram_office", "worker", "-Q", "urgent,default",
+        subprocess.Popen([str(PY), "-m", "celery", "-A", "telegram_office", "worker",  # the declared queues, urgent first
                           "-c", "2", "-l", "WARNING", "-n", "worker@%h"], cwd=ROOT, env=env),
+        # beat runs inside the signer: a worker on the `signer` queue only, the one process that signs checkpoints
+        subprocess.Popen([str(PY), "-m", "celery", "-A", "telegram_office", "worker", "-B", "-Q", "signer", "-c", "1",
+                          "-l", "WARNING", "-n", "signer@%h"], cwd=ROOT, env=env),
         # OCR on a worker of its own: one scan at a time, never in front of a routing.
         subprocess.Popen([str(PY), "-m", "celery", "-A", "telegram_office", "worker", "-Q", "ocr",
                           "-c", "1", "-l", "WARNING", "-n", "ocr@%h"], cwd=ROOT, env=env),
-        subprocess.Popen([str(PY), "-m", "celery", "-A", "telegram_office", "beat", "-l", "WARNING"], cwd=ROOT, env=env),
         subprocess.Popen([str(PY), "manage.py", "runserver", f"{HOST}:{PORT}", "--noreload"], cwd=ROOT, env=env),
     ]
     time.sleep(2)
-    print(f"\n  明电收文管理系统已启动：http://{HOST}:{PORT}/   （Celery worker 与 beat 已在后台运行，Ctrl-C 退出）\n",
-          flush=True)
+    print(f"\n  明电收文管理系统已启动：http://{HOST}:{PORT}/   （Celery worker 与 beat 已在后台运行，Ctrl-C 退出）"
+          f"\n  收件文件夹：{env['INTAKE_FOLDER']}（放入 .txt 自动登记，放入扫描件自动识别后待机要员确认）\n", flush=True)
 
     def stop(*_):
         for p in procs:

@@ -10,6 +10,7 @@ from datetime import date, datetime
 
 from django.db import models, transaction
 
+from .context import recorded_elsewhere
 from .services import record
 
 
@@ -48,7 +49,7 @@ class AuditedAdmin:
         secrets = sorted(f for f in form.changed_data if self._secret(f))
         old = type(obj)._default_manager.filter(pk=obj.pk).first() if change else None
         request._audit_m2m_before = self._m2m_names(obj) if change else {}
-        with transaction.atomic():
+        with transaction.atomic(), recorded_elsewhere():
             super().save_model(request, obj, form, change)
             if old is None:
                 changed = {f: _plain(getattr(obj, f)) for f in fields}
@@ -62,7 +63,7 @@ class AuditedAdmin:
             })
 
     def save_related(self, request, form, formsets, change):
-        with transaction.atomic():
+        with transaction.atomic(), recorded_elsewhere():
             super().save_related(request, form, formsets, change)
             obj = form.instance
             before = getattr(request, "_audit_m2m_before", {})
@@ -77,12 +78,12 @@ class AuditedAdmin:
                 record(request.user, action, obj, {"name": str(obj), **diff})
 
     def delete_model(self, request, obj):
-        with transaction.atomic():
+        with transaction.atomic(), recorded_elsewhere():
             record(request.user, f"{self.audit_prefix}.{self.audit_name}_deleted", obj, {"name": str(obj)})
             super().delete_model(request, obj)
 
     def delete_queryset(self, request, queryset):
-        with transaction.atomic():
+        with transaction.atomic(), recorded_elsewhere():
             for obj in queryset:
                 record(request.user, f"{self.audit_prefix}.{self.audit_name}_deleted", obj, {"name": str(obj)})
             super().delete_queryset(request, queryset)

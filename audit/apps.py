@@ -1,4 +1,7 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+from .privileges import after_migrate
 
 
 class AuditConfig(AppConfig):
@@ -6,6 +9,7 @@ class AuditConfig(AppConfig):
     verbose_name = "审计日志"
 
     def ready(self):
+        post_migrate.connect(after_migrate, sender=self, dispatch_uid="audit.grant_app_role")
         from django.urls import reverse
 
         from . import catalog

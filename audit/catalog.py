@@ -30,6 +30,12 @@ ACTION_LABELS: dict[str, str] = {
     "auth.totp_device_deleted": "删除身份验证器",
     "auth.recovery_codes_saved": "修改恢复码",
     "auth.recovery_codes_deleted": "删除恢复码",
+    "auth.password_changed": "修改密码",
+    "auth.groups_changed": "变更用户角色",
+    "auth.permissions_changed": "变更用户权限",
+    "auth.group_permissions_changed": "变更角色权限",
+    "auth.otp_device_saved": "两步验证设备变更",
+    "auth.otp_device_deleted": "删除两步验证设备",
     "telegram.register": "登记来电",
     "telegram.import": "导入来电文本",
     "telegram.correct": "更正",
@@ -59,7 +65,9 @@ ACTION_LABELS: dict[str, str] = {
     "directory.role_deleted": "删除角色",
     "directory.role_permissions": "变更角色权限",
     "audit.verify_requested": "发起审计校验",
+    "alarms.cleared": "解除告警",
     "audit.export_csv": "导出审计日志",
+    "audit.export_jsonl": "导出审计日志（JSON Lines）",
 }
 
 

@@ -33,6 +33,8 @@ class AuditEntry(models.Model):
     data = models.TextField("数据（规范 JSON）")
     prev_hash = models.CharField("前一哈希", max_length=64)
     hash = models.CharField("哈希", max_length=64, unique=True)
+    # HMAC of `hash` under a key the database never holds (audit/mac.py): not part of the chain's hash.
+    mac = models.CharField("校验码", max_length=64, default="", db_default="")
 
     class Meta:
         verbose_name = "审计记录"

@@ -2,13 +2,22 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from alarms import services as alarms
+from alarms.models import Kind
+
+from . import signing, witness
 from .chain import canonical_json, link_hash
+from .events import AuditAlarm
+from .mac import entry_mac
 from .models import AuditEntry, ChainHead, Checkpoint
+from .verify import verify_segment
 
 log = logging.getLogger(__name__)
 GENESIS = "0" * 64
@@ -53,6 +62,7 @@ def record_many(actor, items: list[tuple[str, Any, dict | None, str]], *,
         entries.append(AuditEntry(
             seq=seq, at=at, actor_id=actor_id, actor_name=actor_name[:150], action=action,
             object_type=object_type, object_id=object_id, data=payload, prev_hash=prev, hash=digest,
+            mac=entry_mac(digest),
         ))
         prev = digest
     _append(entries, seq, prev)
@@ -93,28 +103,80 @@ def _append(entries: list[AuditEntry], seq: int, digest: str) -> None:
         )
 
 
+@dataclass(frozen=True)
+class Signed:
+    """What the signer did: `checkpoint` is the new one, or None when the head had not moved since the last."""
+
+    seq: int
+    hash: str
+    checkpoint: Checkpoint | None
+
+
+class CheckpointRefused(Exception):
+    """The signer would not sign: the chain no longer holds what the witness log says, or holds an entry the
+    application did not write. An alarm was raised."""
+
+    def __init__(self, message: str, first_bad_seq: int | None = None):
+        super().__init__(message)
+        self.message, self.first_bad_seq = message, first_bad_seq
+
+
 def checkpoint() -> Checkpoint | None:
-    """Sign (seq, hash, time) of the current chain head, unless nothing was appended since the last checkpoint.
+    """Sign (seq, hash, time) of the current chain head unless nothing was appended since the last checkpoint;
+    None when there was nothing to sign or the signer refused (and raised the alarm)."""
+    try:
+        return sign_head().checkpoint
+    except CheckpointRefused:
+        return None
 
-    The links from the last checkpoint up to the head are checked first, so a signature never vouches for a chain
-    that is already broken (that is left for verify_audit to report)."""
-    from . import signing
-    from .verify import verify_segment
 
+def sign_head() -> Signed:
+    """The signer's one step (beat's task and `audit_checkpoint`):
+
+    1. every checkpoint in the witness log is still in the chain: an entry at that seq with that hash, the head
+       not behind it (a rewrite, a cut-back or an emptied table fails here);
+    2. the entries since the last witnessed checkpoint link up to the head and carry the application's MAC (a
+       forged entry appended by someone with only database access fails here);
+    3. sign, append to the witness log outside the database (fsync), then store the checkpoint row.
+    A failed check raises CheckpointRefused and raises an alarm; nothing is signed."""
     head_seq, head_hash = ChainHead.objects.filter(id=1).values_list("seq", "hash").first() or (0, GENESIS)
-    last = Checkpoint.objects.order_by("-seq").values_list("seq", "hash").first() or (0, GENESIS)
-    if head_seq <= last[0]:
-        return None
-    checked = verify_segment(last[0], last[1], head_seq, head_hash)
+    try:
+        witnessed = witness.read_all()
+    except witness.WitnessError as exc:
+        _refuse(f"见证日志无法读取：{exc}", None, key="witness-io")
+    _check_witnessed(witnessed, head_seq)
+    last_seq, last_hash = (witnessed[-1].seq, witnessed[-1].hash) if witnessed else (0, GENESIS)
+    if head_seq <= last_seq:
+        return Signed(last_seq, last_hash, None)
+    checked = verify_segment(last_seq, last_hash, head_seq, head_hash)
     if not checked.ok:
-        log.error("audit checkpoint refused: %s", checked.message)
-        return None
+        _refuse(f"自第 {last_seq} 条检查点以来的记录校验失败：{checked.message_zh}", checked.first_bad_seq)
     at = timezone.now()
+    signature, public_key = signing.sign(head_seq, head_hash, at), signing.public_key_b64()
+    try:
+        witness.append(witness.entry(head_seq, head_hash, at, signature, public_key))
+    except OSError as exc:
+        _refuse(f"见证日志无法写入：{exc.strerror or exc}", None, key="witness-io")
     try:
         with transaction.atomic():
-            return Checkpoint.objects.create(
-                seq=head_seq, hash=head_hash, at=at, signature=signing.sign(head_seq, head_hash, at),
-                public_key=signing.public_key_b64(),
-            )
-    except IntegrityError:  # another signer got there first
-        return None
+            cp = Checkpoint.objects.create(seq=head_seq, hash=head_hash, at=at, signature=signature, public_key=public_key)
+    except IntegrityError:  # another signer stored this seq first (its witness line says the same)
+        cp = None
+    return Signed(head_seq, head_hash, cp)
+
+
+def _check_witnessed(witnessed: list[witness.Witnessed], head_seq: int, chunk: int = 2000) -> None:
+    for i in range(0, len(witnessed), chunk):
+        part = witnessed[i:i + chunk]
+        stored = dict(AuditEntry.objects.filter(seq__in=[w.seq for w in part]).values_list("seq", "hash"))
+        for w in part:
+            if w.seq > head_seq or w.seq not in stored:
+                _refuse(f"见证日志中第 {w.seq} 条检查点的记录已不在链中（链头为第 {head_seq} 条）：审计链被截断或清空", w.seq)
+            if stored[w.seq] != w.hash:
+                _refuse(f"第 {w.seq} 条记录的哈希与见证日志不符：审计链被改写", w.seq)
+
+
+def _refuse(message: str, first_bad_seq: int | None, *, key: str = "witness") -> None:
+    log.error("audit checkpoint refused: %s", message)
+    alarms.raise_alarm(Kind.AUDIT, key, f"拒绝签署检查点：{message}", event_type=partial(AuditAlarm, first_bad_seq=first_bad_seq))
+    raise CheckpointRefused(message, first_bad_seq)

@@ -32,20 +32,40 @@ def _b64_32(text: str, what: str) -> bytes:
     return raw
 
 
+class NotSigner(ImproperlyConfigured):
+    """This process holds no AUDIT_SIGNING_KEY: only the signer (beat) does."""
+
+
+def can_sign() -> bool:
+    return bool(settings.AUDIT_SIGNING_KEY)
+
+
 def private_key() -> Ed25519PrivateKey:
+    if not settings.AUDIT_SIGNING_KEY:
+        raise NotSigner("本进程没有 AUDIT_SIGNING_KEY：检查点只由签名进程（beat）签署")
     try:
         return Ed25519PrivateKey.from_private_bytes(_b64_32(settings.AUDIT_SIGNING_KEY, "AUDIT_SIGNING_KEY"))
     except SigningKeyError as exc:
         raise ImproperlyConfigured(str(exc))
 
 
+def public_key() -> Ed25519PublicKey:
+    """The key checkpoints are verified with: AUDIT_PUBLIC_KEY, else the signing key's public half."""
+    if settings.AUDIT_PUBLIC_KEY:
+        try:
+            return load_public_key(settings.AUDIT_PUBLIC_KEY)
+        except SigningKeyError as exc:
+            raise ImproperlyConfigured(f"AUDIT_PUBLIC_KEY：{exc}")
+    return private_key().public_key()
+
+
 def public_key_b64(key: Ed25519PublicKey | None = None) -> str:
-    key = key or private_key().public_key()
+    key = key or public_key()
     return base64.b64encode(key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)).decode()
 
 
 def public_key_pem(key: Ed25519PublicKey | None = None) -> str:
-    key = key or private_key().public_key()
+    key = key or public_key()
     return key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
 
 

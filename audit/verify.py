@@ -11,20 +11,29 @@ first problem and names its seq:
 - entries after the head, or a checkpoint beyond the head → entries were appended or cut off behind the head's back
 - a checkpoint whose hash is not the entry's at that seq, or whose signature does not verify with the public key
   (the configured key's, or one kept outside the database) → the chain was rewritten since it was signed
+- an entry whose MAC (audit/mac.py) does not verify → written by someone without the application's secret key
+- a checkpoint of the witness log (outside the database) whose seq is missing or holds another hash, or the
+  head behind the last witnessed seq → the chain was rewritten, cut back or emptied, checkpoints and all
+- an entry older than AUDIT_CHECKPOINT_MAX_LAG that no witnessed checkpoint covers → checkpoints are missing
 """
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import CharField, Max, Min
 from django.db.models.expressions import RawSQL
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
-from . import signing
+from . import signing, witness
 from .chain import link_hash
+from .mac import mac_checker
 from .models import AuditEntry, ChainHead, Checkpoint
 
 GENESIS = "0" * 64
@@ -45,6 +54,12 @@ REASONS_ZH = {
     "checkpoint beyond chain head": "检查点超出链头（链尾被截断）",
     "checkpoint hash mismatch": "检查点哈希与该序号记录不符（链被改写）",
     "bad checkpoint signature": "检查点签名无效",
+    "bad entry mac": "记录校验码不符（不是本系统写入的记录）",
+    "witnessed hash mismatch": "与见证日志中的检查点哈希不符（链被改写）",
+    "witnessed entry missing": "见证日志中的检查点记录缺失（链被截断或清空）",
+    "bad witness signature": "见证日志中的检查点签名无效",
+    "checkpoint overdue": "检查点缺失：该记录超过允许时间仍未被签名见证",
+    "witness unreadable": "见证日志无法读取",
 }
 
 
@@ -92,12 +107,13 @@ def _checkpoints(after: int, upto: int, batch: int = 1000) -> Iterator[tuple]:
 
 def _walk(
     start_seq: int, start_hash: str, end_seq: int, keys: list[Ed25519PublicKey] | None,
-    progress: Progress | None, chunk_size: int, counts: dict,
+    progress: Progress | None, chunk_size: int, counts: dict, witnessed: list[witness.Witnessed] = (),
 ) -> str:
-    """Check entries start_seq+1 … end_seq (and the checkpoints among them); return the last entry's hash."""
+    """Check entries start_seq+1 … end_seq (their MACs, the checkpoints and witnessed checkpoints among them);
+    return the last entry's hash."""
     total = end_seq - start_seq
     with _streaming():
-        return _walk_rows(start_seq, start_hash, end_seq, keys, progress, chunk_size, counts, total)
+        return _walk_rows(start_seq, start_hash, end_seq, keys, progress, chunk_size, counts, total, witnessed)
 
 
 # The entry time as the hash spells it (chain.at_text), formatted by the database: parsing a datetime per row
@@ -124,7 +140,7 @@ def _streaming():
 
 def _walk_rows(
     start_seq: int, start_hash: str, end_seq: int, keys: list[Ed25519PublicKey] | None,
-    progress: Progress | None, chunk_size: int, counts: dict, total: int,
+    progress: Progress | None, chunk_size: int, counts: dict, total: int, witnessed=(),
 ) -> str:
     at_sql = _AT_TEXT_SQL.get(connection.vendor)
     qs = AuditEntry.objects.filter(seq__gt=start_seq, seq__lte=end_seq).order_by("seq")
@@ -132,9 +148,14 @@ def _walk_rows(
         qs = qs.annotate(at_text=RawSQL(at_sql, (), output_field=CharField()))
     rows = (
         qs.values_list("seq", "at_text" if at_sql else "at", "actor_id", "actor_name", "action", "object_type", "object_id", "data",
-                     "prev_hash", "hash")
+                     "prev_hash", "hash", "mac")
         .iterator(chunk_size=chunk_size)
     )
+    bad_signatures = getattr(witnessed, "bad_signatures", ())
+    w_iter = iter([w for w in witnessed if start_seq < w.seq <= end_seq])
+    w = next(w_iter, None)
+    w_seq = w.seq if w else -1
+    mac_ok = mac_checker()
     cp_iter: Iterator[tuple] = _checkpoints(start_seq, end_seq) if keys is not None else iter(())
     cp = next(cp_iter, None)
     cp_seq = cp[0] if cp else -1
@@ -143,7 +164,7 @@ def _walk_rows(
     try:
         with closing(rows):
             # The hot loop: one tuple, one SHA-256 and a few comparisons per entry.
-            for seq, at, actor_id, actor_name, action, object_type, object_id, data, prev_hash, digest in rows:
+            for seq, at, actor_id, actor_name, action, object_type, object_id, data, prev_hash, digest, mac in rows:
                 if seq != expected:
                     raise _Bad(expected, "entry missing (deleted)", f"expected seq {expected}, found {seq}")
                 if prev_hash != prev:
@@ -153,11 +174,21 @@ def _walk_rows(
                     raise _Bad(seq, "prev_hash mismatch")
                 if hash_(prev, seq, at, actor_id, actor_name, action, object_type, object_id, data) != digest:
                     raise _Bad(seq, "hash mismatch")
+                if not mac_ok(digest, mac):
+                    raise _Bad(seq, "bad entry mac")
                 if seq == cp_seq:
                     _check_checkpoint(cp, digest, keys)
                     counts["checkpoints"] += 1
                     cp = next(cp_iter, None)
                     cp_seq = cp[0] if cp else -1
+                if seq == w_seq:
+                    if w.hash != digest:
+                        raise _Bad(seq, "witnessed hash mismatch")
+                    if w.seq in bad_signatures:
+                        raise _Bad(seq, "bad witness signature")
+                    counts["witnessed"] = counts.get("witnessed", 0) + 1
+                    w = next(w_iter, None)
+                    w_seq = w.seq if w else -1
                 prevprev, prev = prev, digest
                 expected = seq + 1
                 if progress is not None and not seq % PROGRESS_EVERY:
@@ -181,23 +212,60 @@ def _check_checkpoint(cp: tuple, entry_digest: str, keys: list[Ed25519PublicKey]
 
 def verify_chain(
     *, public_keys: list[Ed25519PublicKey] | None = None, progress: Progress | None = None,
-    chunk_size: int = CHUNK_SIZE,
+    chunk_size: int = CHUNK_SIZE, witness_files: list | None = None, now: datetime | None = None,
 ) -> VerifyResult:
     """Verify the whole chain up to the head as it is when the walk starts (later appends wait for next time).
 
-    Checkpoint signatures are checked against `public_keys`, by default the configured signing key's public key;
-    the public key stored with each checkpoint is never trusted (whoever rewrites the chain could re-sign it)."""
-    keys = public_keys if public_keys is not None else [signing.private_key().public_key()]
+    Checkpoint signatures are checked against `public_keys`, by default the configured public key; the public key
+    stored with each checkpoint is never trusted (whoever rewrites the chain could re-sign it). The chain is also
+    checked against every checkpoint of the witness log (`witness_files`, by default the configured ones)."""
+    keys = public_keys if public_keys is not None else [signing.public_key()]
     head_seq, head_hash = ChainHead.objects.filter(id=1).values_list("seq", "hash").first() or (0, GENESIS)
     counts = {"entries": 0, "checkpoints": 0}
     try:
-        last_hash = _walk(0, GENESIS, head_seq, keys, progress, chunk_size, counts)
+        witnessed = _witnessed(witness_files, keys)
+        last_hash = _walk(0, GENESIS, head_seq, keys, progress, chunk_size, counts, witnessed)
         if last_hash != head_hash:
             raise _Bad(head_seq, "chain head mismatch")
         _check_behind_head()
+        behind = [w for w in witnessed if w.seq > head_seq]
+        if behind:
+            raise _Bad(behind[0].seq, "witnessed entry missing", f"chain head at seq {head_seq}")
+        _check_overdue(witnessed[-1].seq if witnessed else 0, now)
     except _Bad as bad:
         return VerifyResult(False, counts["entries"], counts["checkpoints"], bad.seq, bad.reason, bad.detail, head_seq)
     return VerifyResult(True, counts["entries"], counts["checkpoints"], head_seq=head_seq)
+
+
+class _WitnessLog(list):
+    """The witnessed checkpoints in seq order, with the seqs whose signature does not verify (reported when the
+    walk reaches them, after the database checkpoint at the same seq)."""
+
+    bad_signatures: set[int]
+
+
+def _witnessed(files: list | None, keys: list[Ed25519PublicKey]) -> _WitnessLog:
+    """The witness log, every line's signature checked: a line nobody with the signing key wrote is no witness."""
+    try:
+        items = _WitnessLog(witness.read_all(files))
+    except witness.WitnessError as exc:
+        raise _Bad(0, "witness unreadable", str(exc))
+    items.bad_signatures = set()
+    for w in items:
+        at = parse_datetime(w.at.rstrip("Z") + "+00:00")
+        if at is None or not any(signing.signature_ok(k, w.seq, w.hash, at, w.signature) for k in keys):
+            items.bad_signatures.add(w.seq)
+    return items
+
+
+def _check_overdue(covered_seq: int, now: datetime | None) -> None:
+    """Checkpoints are missing when an entry past the last witnessed one is older than the allowed lag."""
+    cutoff = (now or timezone.now()) - timedelta(seconds=settings.AUDIT_CHECKPOINT_MAX_LAG)
+    late = AuditEntry.objects.filter(seq__gt=covered_seq, at__lt=cutoff).order_by("seq").values_list("seq", "at").first()
+    if late:
+        raise _Bad(late[0], "checkpoint overdue",
+                   f"last witnessed seq {covered_seq}, entry from {late[1].isoformat(timespec='seconds')}, "
+                   f"allowed lag {int(settings.AUDIT_CHECKPOINT_MAX_LAG)} s")
 
 
 def _check_behind_head() -> None:

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from audit import catalog
 from audit.models import AuditEntry
+from core.filters import BoundedDateFilter
 
 
 def _day_start(day) -> datetime:
@@ -28,8 +29,8 @@ class AuditFilter(django_filters.FilterSet):
         label="收文号/对象", method="filter_object",
         widget=forms.TextInput(attrs={"placeholder": "收文号、单位或用户名"}),
     )
-    date_from = django_filters.DateFilter(label="日期自", method="filter_from", widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = django_filters.DateFilter(label="至", method="filter_to", widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = BoundedDateFilter(label="日期自", method="filter_from", widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = BoundedDateFilter(label="至", method="filter_to", widget=forms.DateInput(attrs={"type": "date"}))
 
     class Meta:
         model = AuditEntry

@@ -11,9 +11,11 @@ from django.http import StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
+from alarms.models import Kind
+from alarms.services import open_alarms
 from audit import catalog, signing
 from audit.catalog import ACTION_LABELS, action_label
-from audit.chain import canonical_json
+from audit.chain import at_text, canonical_json
 from audit.models import AuditEntry, ChainHead, Checkpoint, VerificationRun
 from audit.services import record
 from audit.tasks import verify_chain
@@ -50,30 +52,59 @@ def log(request):
     query.pop("page", None)
     return render(request, "audit/log.html", {
         "filter": f, "page": page, "query": query.urlencode(), "actions": ACTION_LABELS.items(),
+        "alarms": open_alarms(Kind.AUDIT),
     })
+
+
+COLUMNS = ("seq", "at", "actor_id", "actor_name", "action", "object_type", "object_id", "data", "prev_hash", "hash", "mac")
+
+
+def _record_export(request, action: str) -> None:
+    with transaction.atomic():
+        record(request.user, action, None, {k: v for k, v in request.GET.items() if v},
+               object_type=AuditEntry._meta.label_lower)
 
 
 @role_required(roles.ADMIN)
 def log_csv(request):
+    """For people, in a spreadsheet: text a spreadsheet would run as a formula (a failed login's username
+    "=HYPERLINK(…)") is prefixed with a quote. Exact values, to recompute hashes: export.jsonl."""
     f = _filtered(request)
-    with transaction.atomic():
-        record(request.user, "audit.export_csv", None, {k: v for k, v in request.GET.items() if v},
-               object_type=AuditEntry._meta.label_lower)
-    columns = ("seq", "at", "actor_id", "actor_name", "action", "object_type", "object_id", "data", "prev_hash", "hash")
+    _record_export(request, "audit.export_csv")
     header = ["序号", "时间", "操作人ID", "操作人", "动作", "动作名称", "对象类型", "对象", "数据", "前一哈希", "哈希"]
 
     def rows():
-        for seq, at, actor_id, actor, action, otype, oid, data, prev_hash, digest in f.qs.values_list(*columns).iterator(
-            chunk_size=2000
-        ):
+        for seq, at, actor_id, actor, action, otype, oid, data, prev_hash, digest, _mac in f.qs.values_list(
+            *COLUMNS
+        ).iterator(chunk_size=2000):
             yield [
                 seq, timezone.localtime(at).isoformat(timespec="microseconds"), actor_id or "", actor, action,
                 action_label(action), otype, oid, data, prev_hash, digest,
             ]
 
-    # Values exactly as stored (no formula guard): the export must allow recomputing every hash.
-    response = StreamingHttpResponse(rows_as_csv(header, rows(), guard_formulas=False), content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(rows_as_csv(header, rows(), guard_formulas=True), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = "attachment; filename=audit-log.csv"
+    return response
+
+
+@role_required(roles.ADMIN)
+def log_jsonl(request):
+    """JSON Lines, one entry per line with every field exactly as hashed (`at` as the chain writes it), so anyone
+    can recompute each hash: SHA-256(prev_hash ‖ canonical entry) — docs/architecture.md "The audit chain"."""
+    f = _filtered(request)
+    _record_export(request, "audit.export_jsonl")
+
+    def lines():
+        for seq, at, actor_id, actor, action, otype, oid, data, prev_hash, digest, mac in f.qs.values_list(
+            *COLUMNS
+        ).iterator(chunk_size=2000):
+            yield canonical_json({
+                "seq": seq, "at": at_text(at), "actor_id": actor_id, "actor": actor, "action": action,
+                "object_type": otype, "object_id": oid, "data": data, "prev_hash": prev_hash, "hash": digest, "mac": mac,
+            }) + "\n"
+
+    response = StreamingHttpResponse(lines(), content_type="application/x-ndjson; charset=utf-8")
+    response["Content-Disposition"] = "attachment; filename=audit-log.jsonl"
     return response
 
 
@@ -97,7 +128,7 @@ def telegram_history(request, pk: int):
     page = Paginator(_telegram_entries(telegram).select_related("actor"), 200).get_page(request.GET.get("page"))
     _for_people(list(page))  # the page keeps these same objects
     return render(request, "audit/telegram.html", {
-        "t": telegram, "page": page,
+        "t": telegram, "page": page, "alarms": open_alarms(Kind.AUDIT),
         "orders": telegram.orders.select_related("created_by__person").order_by("created_at", "id"),
         "deliveries": telegram.deliveries.select_related("unit", "signed_by__person", "done_by__person")
         .order_by("created_at", "id"),
@@ -110,7 +141,7 @@ def verify(request):
         return _start_verification(request)
     runs = list(VerificationRun.objects.select_related("requested_by__person")[:20])
     response = render(request, "audit/verify.html", {
-        "runs": runs,
+        "runs": runs, "alarms": open_alarms(Kind.AUDIT),
         "head": ChainHead.objects.filter(id=1).first(),
         "last_checkpoint": Checkpoint.objects.order_by("-seq").first(),
         "checkpoint_count": Checkpoint.objects.count(),

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from audit.chain import canonical_json, link_hash
+from audit.mac import entry_mac
 from audit.models import ChainHead
 
 ACTIONS = ("telegram.register", "routing.order", "routing.delivered", "telegram.view_body", "routing.sign")
@@ -43,12 +44,12 @@ def append_audit_entries(count: int, progress=None) -> tuple[int, str]:
                 })
                 digest = link_hash(prev, seq, at, None, "系统", action, "telegrams.telegram", object_id, data)
                 buf.write(f"{seq}\t{at.isoformat()}\t\\N\t系统\t{action}\ttelegrams.telegram\t{object_id}\t"
-                          f"{_copy_text(data)}\t{prev}\t{digest}\n")
+                          f"{_copy_text(data)}\t{prev}\t{digest}\t{entry_mac(digest)}\n")
                 prev = digest
             buf.seek(0)
             cursor.copy_expert(
                 "COPY audit_auditentry (seq, at, actor_id, actor_name, action, object_type, object_id, data, "
-                "prev_hash, hash) FROM STDIN", buf,
+                "prev_hash, hash, mac) FROM STDIN", buf,
             )
             if progress:
                 progress(written / count)

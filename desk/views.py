@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -22,7 +24,10 @@ from directory import roles, snapshot
 from directory.access import role_required
 from intake import actions as intake_actions
 from intake import prefill
-from intake.forms import TelegramForm
+from intake import presenting as intake_presenting
+from intake.forms import ScanUploadForm, TelegramForm
+from intake.models import IntakeScan, IntakeState
+from ocr import engine as ocr_engine
 from routing import actions as routing_actions
 from routing.access import delivery_for_proxy, delivery_for_unit
 from routing.forms import CompleteForm
@@ -38,6 +43,7 @@ from telegrams.pagination import CappedPaginator
 from . import procedure, timeline
 
 PAGE_SIZE = 50
+NEXT_SUBMIT = "next"  # the name of the 保存并登记下一件 button
 
 
 def _unit_names() -> list[str]:
@@ -60,22 +66,79 @@ def register_list(request):
     })
 
 
+def _held_scans(uids) -> tuple[list[IntakeScan], list[str]]:
+    """The held scans a form names, in its order, and why any of them can no longer come with it."""
+    found = {s.uid: s for s in IntakeScan.objects.filter(uid__in=uids).select_related("ocr_job", "telegram")}
+    held, problems = [], []
+    for uid in uids:
+        scan = found.get(uid)
+        if scan is None:
+            problems.append("暂存的扫描件已不存在，请重新选择扫描件。")
+        elif scan.state == IntakeState.REGISTERED:
+            problems.append(f"扫描件“{scan.filename}”已登记为 {scan.telegram.receipt_no}，不能再次登记。")
+        elif scan.state != IntakeState.WAITING:
+            problems.append(f"扫描件“{scan.filename}”已{scan.get_state_display()}（{scan.reason}）。")
+        else:
+            held.append(scan)
+    return held, problems
+
+
+def _form_page(request, form: TelegramForm, *, held: list[IntakeScan], filled: prefill.Prefill | None = None,
+               paste: prefill.PasteForm | None = None, **extra):
+    """The registration form with everything around it: the scan being read beside it, the paste and OCR panels,
+    the deadline it would get, the last telegram registered (after 保存并登记下一件)."""
+    viewer = next((s for s in held if s.ocr_job_id), held[0] if held else None)
+    values = {name: form[name].value() for name in ("precedence", "received_at", "instruction")}
+    after = request.GET.get("after", "")
+    last = Telegram.objects.filter(pk=int(after)).first() if after.isdigit() else None
+    status = intake_presenting.status_of(viewer) if viewer else None
+    return render(request, "telegrams/register_form.html", {
+        "form": form, "unit_names": _unit_names(), "paste": paste or prefill.PasteForm(), "filled": filled,
+        "held": held, "viewer": viewer, "viewer_status": status,
+        "viewer_urls": intake_presenting.scan_urls(viewer) if viewer else None,
+        "viewer_pages": range(1, (viewer.pages if viewer else 0) + 1),
+        "ocr_available": ocr_engine.available(), "upload_form": ScanUploadForm(),
+        "deadline": intake_presenting.deadline_preview(values), "last": last,
+        "waiting_count": IntakeScan.objects.filter(state=IntakeState.WAITING).count(), **extra,
+    })
+
+
+def _held_uids(data) -> list:
+    field = TelegramForm.base_fields["held"]
+    try:
+        return field.clean(data.getlist("held"))
+    except forms.ValidationError:
+        return []
+
+
 @role_required(roles.CLERK)
 def register_create(request):
     initial = {"received_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M")}
     if request.method == "POST" and prefill.PARSE_SUBMIT in request.POST:
-        # 识别并填表: the text only fills the form; nothing is saved until the clerk presses 保存并编号.
+        # 识别并填表 (no script): the text only fills the form; nothing is saved until the clerk presses 保存并编号.
         paste = prefill.PasteForm(request.POST, request.FILES)
         filled = paste.parse()
+        held, _ = _held_scans(_held_uids(request.POST))
         form = TelegramForm(initial={**initial, **(filled.data if filled else {})})
-        return render(request, "telegrams/register_form.html", {
-            "form": form, "unit_names": _unit_names(), "paste": paste, "filled": filled,
-        })
-    form = TelegramForm(request.POST or None, request.FILES or None, initial=initial)
+        return _form_page(request, form, held=held, filled=filled, paste=paste)
+    if request.method != "POST":
+        held, problems = _held_scans(_held_uids(request.GET.copy() if "held" in request.GET else _scan_param(request)))
+        with_ocr = next((s for s in held if s.ocr_job_id), None)
+        filled = intake_presenting.read_prefill(with_ocr, actor=request.user) if with_ocr else None
+        form = TelegramForm(initial={**initial, **(filled.data if filled else {})})
+        for problem in problems:
+            messages.error(request, problem)
+        return _form_page(request, form, held=held, filled=filled)
+
+    form = TelegramForm(request.POST, request.FILES, initial=initial)
+    held, problems = _held_scans(_held_uids(request.POST))
     existing = None
-    if request.method == "POST" and form.is_valid():
+    valid = form.is_valid()
+    for problem in problems:
+        form.add_error(None, problem)
+    if valid and not problems:
         try:
-            telegram = intake_actions.register(form.to_input(), actor=request.user)
+            telegram = intake_actions.register(form.to_input(), actor=request.user, held=held)
         except telegram_actions.AlreadyRegistered as exc:  # the same submission again: show what it made
             messages.info(request, exc.message)
             return redirect("telegrams:detail", pk=exc.context["existing"])
@@ -87,10 +150,25 @@ def register_create(request):
             unknown = telegram.unknown_units.count()
             messages.success(request, f"已登记，收文号 {telegram.receipt_no}" + (
                 f"；批办中有{unknown}个单位在机构目录中未找到，已列入“待处理单位”" if unknown else ""))
+            if NEXT_SUBMIT in request.POST:  # 保存并登记下一件: a fresh form, the one just saved linked above it
+                return redirect(f"{reverse('telegrams:create')}?after={telegram.pk}")
             return redirect("telegrams:detail", pk=telegram.pk)
-    return render(request, "telegrams/register_form.html", {
-        "form": form, "unit_names": _unit_names(), "paste": prefill.PasteForm(), "existing": existing,
-    })
+    # Not saved: the scans chosen this time are kept (held) so the clerk need not choose them again.
+    kept = []
+    for upload in (form.cleaned_data.get("scans") or []) if "scans" not in form.errors else []:
+        try:
+            kept.append(intake_actions.hold(upload, actor=request.user))
+        except ActionError as exc:
+            form.add_error("scans", exc.message)
+    return _form_page(request, form, held=held + kept, existing=existing, kept=kept)
+
+
+def _scan_param(request):
+    """?scan=<uid> (the OCR upload's page, a link from the waiting list) as a one-item query."""
+    query = request.GET.copy()
+    if "scan" in query:
+        query.setlist("held", query.getlist("scan")[:1])
+    return query
 
 
 @login_required

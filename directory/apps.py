@@ -12,6 +12,10 @@ class DirectoryConfig(AppConfig):
         from .security import record_lockout
 
         user_locked_out.connect(record_lockout, dispatch_uid="directory.record_lockout")
+        # Credentials, roles, permissions and second-factor devices: audited however they change.
+        from .credentials import connect
+
+        connect()
 
         from . import audit_display
 

@@ -4,10 +4,39 @@ from django.conf import settings
 from django.contrib import auth
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
 from django.utils.http import urlencode
+
+from audit.context import acting_as
 
 from .security import client_ip, has_control_characters, second_factor_step
 from .services import log_auth_event
+
+
+class NoStoreMiddleware:
+    """Every page, download and export the application answers may carry decrypted text (a body, a 批示, a scan,
+    a result) or a person's data: no browser or proxy cache may keep it (`Cache-Control: no-store, …`). Static
+    files are served before this runs (whitenoise) and stay cacheable."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        add_never_cache_headers(response)
+        return response
+
+
+class AuditActorMiddleware:
+    """The request's user is the actor of audit entries written by signal receivers during the request (a password
+    set in admin, a role granted): audit.context.current_actor()."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        with acting_as(getattr(request, "user", None)):
+            return self.get_response(request)
 
 
 class SessionLifetimeMiddleware:

@@ -2,6 +2,7 @@
 the rule for control characters in requests. Every change of a person's credentials writes an audit entry."""
 from __future__ import annotations
 
+import ipaddress
 import re
 from base64 import b32encode
 
@@ -13,6 +14,8 @@ from django_otp import verify_token as otp_verify_token
 from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from audit.context import recorded_elsewhere
 
 from . import roles
 from .services import log_auth_event
@@ -26,7 +29,44 @@ CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def client_ip(request) -> str:
-    return getattr(request, "axes_ip_address", None) or request.META.get("REMOTE_ADDR", "")
+    return getattr(request, "axes_ip_address", None) or address_of(request)
+
+
+def _trusted(address: str) -> bool:
+    try:
+        ip = ipaddress.ip_address(address.strip())
+    except ValueError:
+        return False
+    return any(ip in net for net in _trusted_networks())
+
+
+_networks_cache: dict[tuple, list] = {}
+
+
+def _trusted_networks() -> list:
+    key = tuple(settings.TRUSTED_PROXIES)
+    if key not in _networks_cache:
+        _networks_cache[key] = [ipaddress.ip_network(n.strip(), strict=False) for n in key if n.strip()]
+    return _networks_cache[key]
+
+
+def address_of(request) -> str:
+    """The client's address for lockout and audit (AXES_CLIENT_IP_CALLABLE). Behind trusted proxies
+    (TRUSTED_PROXIES: their addresses or networks) it is read from X-Forwarded-For, from the right, skipping the
+    trusted hops — as nginx's real_ip_recursive does — so each client counts, not the proxy everyone shares, and a
+    client cannot choose its address by sending its own X-Forwarded-For (only the hops our proxies appended are
+    believed). A request not from a trusted proxy: REMOTE_ADDR, the header ignored."""
+    remote = request.META.get("REMOTE_ADDR", "")
+    if not settings.TRUSTED_PROXIES or not _trusted(remote):
+        return remote
+    hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if h.strip()]
+    for hop in reversed(hops):
+        if not _trusted(hop):
+            try:
+                return str(ipaddress.ip_address(hop))
+            except ValueError:
+                return remote  # a malformed hop: do not believe the header
+    return hops[0] if hops else remote
 
 
 def has_control_characters(text: str) -> bool:
@@ -111,7 +151,7 @@ def confirm_enrolment(request, device: TOTPDevice, token: str) -> list[str] | No
     verified, and ten fresh single-use recovery codes are returned (to be shown once). None if the code is wrong;
     Throttled while the back-off after wrong codes runs."""
     user = request.user
-    with transaction.atomic():
+    with transaction.atomic(), recorded_elsewhere():  # auth.otp_enrolled below says it all
         device = TOTPDevice.objects.select_for_update().filter(pk=device.pk, user=user, confirmed=False).first()
         if device is None:
             return None
@@ -131,7 +171,7 @@ def confirm_enrolment(request, device: TOTPDevice, token: str) -> list[str] | No
 
 def regenerate_recovery_codes(request) -> list[str]:
     """New recovery codes (the old ones stop working); only from a session verified with the second factor."""
-    with transaction.atomic():
+    with transaction.atomic(), recorded_elsewhere():
         codes = _new_recovery_codes(request.user)
         log_auth_event("auth.recovery_codes_regenerated", user=request.user, ip=client_ip(request),
                        data={"recovery_codes": len(codes)})

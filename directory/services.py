@@ -12,6 +12,7 @@ from django.db.models import Model
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from audit.context import recorded_elsewhere
 from audit.services import record
 
 from . import roles
@@ -89,7 +90,7 @@ def ensure_user(username: str, *, full_name: str, role: str, password: str, unit
                 actor=None):
     """Create or update a demo/directory user with one role group and a Person row."""
     User = get_user_model()
-    with transaction.atomic():
+    with transaction.atomic(), recorded_elsewhere():  # one entry below, not one per signal
         user, created = User.objects.get_or_create(username=username)
         user.set_password(password)
         user.is_staff = role == "管理员"  # Django admin for the directory
@@ -161,7 +162,7 @@ def save_person(user: AbstractBaseUser | None, data: PersonData, *, actor: Abstr
     _refuse_superuser_change(user, actor)
     User = get_user_model()
     created = user is None
-    with transaction.atomic():
+    with transaction.atomic(), recorded_elsewhere():  # its own entry says what changed, once
         if created:
             if not data.password:
                 raise DirectoryError("请为新用户设置初始密码。", "password")
@@ -216,7 +217,7 @@ def reset_second_factor(user: AbstractBaseUser, *, actor: AbstractBaseUser) -> i
     """A lost phone: remove the person's authenticator and recovery codes (they enrol again at next login when
     their role requires it). Returns how many devices were removed."""
     _refuse_superuser_change(user, actor)
-    with transaction.atomic():
+    with transaction.atomic(), recorded_elsewhere():
         devices = [*TOTPDevice.objects.filter(user=user), *StaticDevice.objects.filter(user=user)]
         for device in devices:
             kind = "totp_device" if isinstance(device, TOTPDevice) else "recovery_codes"

@@ -2,12 +2,16 @@
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
+from django.urls import reverse
 
+from alarms.events import AlarmRaised
 from annotations.events import CirculationFinished, CirculationReached, ReadRequested
 from core.events import listen
 from directory import roles
 from directory.access import staffed_units
 from directory.models import Unit
+from ocr.actions import OcrFinished
+from ocr.models import OcrJob
 from routing.events import Delivered, DeliveryHandedBack, TelegramReturned, UnknownUnitsFound
 from telegrams.events import TelegramOpened, TelegramRegistered
 from telegrams.models import Precedence, Telegram
@@ -109,8 +113,28 @@ def unknown_units(event: UnknownUnitsFound) -> None:
            text=f"{telegram.receipt_no} 的批办中有未找到的单位：{'、'.join(event.names)}，请在“待处理单位”中分送。")
 
 
+def alarm(event: AlarmRaised) -> None:
+    """An alarm (the audit chain no longer matches its witness, routing stalled): every administrator."""
+    links = {"audit": reverse("audit:verify"), "routing": reverse("routing:history")}
+    notify(_active(roles.ADMIN), kind=AlertKind.SYSTEM, text=event.message, link=links.get(event.kind, ""))
+
+
 def opened(event: TelegramOpened) -> None:
     mark_read(get_user_model()(pk=event.user_id), telegram_id=event.telegram_id)
+
+
+def ocr_finished(event: OcrFinished) -> None:
+    """The person who uploaded a scan (for the intake folder: its account, INTAKE_USER): read or not. The link
+    leads to the desk's list of scans waiting to be registered, at this one."""
+    job = OcrJob.objects.filter(pk=event.job_id).only("filename", "pages", "error").first()
+    if job is None:
+        return
+    if event.ok:
+        text = f"扫描件“{job.filename}”已识别完成（共 {job.pages} 页），请核对后登记。"
+    else:
+        text = f"扫描件“{job.filename}”识别失败：{job.error}。可对照扫描件手工登记。"
+    users = get_user_model().objects.filter(pk=event.user_id, is_active=True)
+    notify(users, kind=AlertKind.OCR, text=text, link=f"{reverse('intake:scans')}#job-{job.pk}")
 
 
 def connect() -> None:
@@ -124,3 +148,5 @@ def connect() -> None:
     listen(ReadRequested, read_requested)
     listen(UnknownUnitsFound, unknown_units)
     listen(TelegramOpened, opened)
+    listen(AlarmRaised, alarm)
+    listen(OcrFinished, ocr_finished)

@@ -18,6 +18,7 @@ class AlertKind(models.TextChoices):
     CANCELLED = "cancelled", "分送撤销"
     CIRCULATION_DONE = "circulation_done", "传阅完毕"
     SYSTEM = "system", "系统告警"
+    OCR = "ocr", "扫描件识别"
 
 
 class Alert(models.Model):

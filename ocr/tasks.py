@@ -3,15 +3,27 @@ routing on `urgent`/`default`."""
 from __future__ import annotations
 
 import logging
+import threading
 
-from celery import shared_task
+from celery import current_app, shared_task
 from celery.exceptions import SoftTimeLimitExceeded
+from celery.signals import worker_process_init
 from django.conf import settings
 
 from . import actions, engine
 from .models import OcrJob, OcrState
 
 log = logging.getLogger(__name__)
+
+
+@worker_process_init.connect
+def _warm_engine(**kwargs) -> None:
+    """A worker process of the ocr queue loads the engine as it starts (in a thread: a process must report ready
+    within a few seconds); the first scan then waits only for what is left of it (engine() holds a lock)."""
+    queues = current_app.amqp.queues.consume_from or {}
+    if "ocr" in queues and engine.available():
+        log.info("OCR worker process: loading the engine")
+        threading.Thread(target=engine.warm_up, name="ocr-warm-up", daemon=True).start()
 
 
 @shared_task(name="ocr.tasks.read_scan", acks_late=True, reject_on_worker_lost=True,

@@ -26,7 +26,7 @@ def dispatch(order: RoutingOrder, *, swept: bool = False) -> None:
         try:
             # By name: the task module imports the actions that call this (routing.tasks.route_order).
             current_app.send_task(
-                ROUTE_TASK, args=[order_id], kwargs=kwargs, queue="urgent" if urgent else "default", priority=9 if urgent else 0,
+                ROUTE_TASK, args=[order_id], kwargs=kwargs, queue="urgent" if urgent else "default",
                 retry=True, retry_policy={"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5},
             )
         except Exception:  # broker down: the sweeper will pick the order up

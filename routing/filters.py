@@ -1,6 +1,7 @@
 import django_filters
 from django import forms
 
+from core.filters import BoundedDateFilter
 from directory.models import Unit
 from telegrams.models import Precedence
 
@@ -15,9 +16,9 @@ class HistoryFilter(django_filters.FilterSet):
     sender = django_filters.CharFilter(label="来电单位", field_name="telegram__sender_unit_name", lookup_expr="icontains")
     precedence = django_filters.ChoiceFilter(label="等级", field_name="telegram__precedence",
                                              choices=Precedence.choices, empty_label="全部等级")
-    date_from = django_filters.DateFilter(label="日期自", field_name="at", lookup_expr="date__gte",
+    date_from = BoundedDateFilter(label="日期自", field_name="at", lookup_expr="date__gte",
                                           widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = django_filters.DateFilter(label="至", field_name="at", lookup_expr="date__lte",
+    date_to = BoundedDateFilter(label="至", field_name="at", lookup_expr="date__lte",
                                         widget=forms.DateInput(attrs={"type": "date"}))
 
     class Meta:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.db import DatabaseError, InterfaceError, OperationalError
 
-from . import actions, dispatch
+from . import actions, dispatch, stalls
 
 
 @shared_task(
@@ -20,4 +20,6 @@ def route_order(self, order_id: int, swept: bool = False) -> int:
 
 @shared_task(acks_late=True)
 def sweep_orders() -> int:
-    return len(dispatch.resend_pending())
+    resent = len(dispatch.resend_pending())
+    stalls.check()  # orders pending too long: nobody consumes their queue → alarm (cleared when they move)
+    return resent

@@ -13,6 +13,8 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from alarms.models import Kind
+from alarms.services import open_alarms
 from audit.services import record
 from core.csv_stream import rows_as_csv
 from core.errors import ActionError
@@ -22,7 +24,7 @@ from directory.access import role_required, unit_id_of
 from directory.models import Unit
 from telegrams.access import telegram_for
 
-from . import actions
+from . import actions, stalls
 from .access import delivery_for_proxy, delivery_for_unit, result_file_for
 from .filters import HistoryFilter
 from .forms import CirculateForm, HandBackForm, RerouteForm, TransferForm
@@ -201,12 +203,15 @@ def _result_of(event: RoutingEvent) -> str:
 @role_required(roles.ADMIN)
 def history(request):
     f = _history_qs(request)
+    stalls.check()  # also when beat is down: the page that shows the alarm finds it itself
     page = Paginator(f.qs, 100).get_page(request.GET.get("page"))
     for e in page:
         e.result = _result_of(e)
     query = request.GET.copy()
     query.pop("page", None)
-    return render(request, "routing/history.html", {"filter": f, "page": page, "query": query.urlencode()})
+    return render(request, "routing/history.html", {
+        "filter": f, "page": page, "query": query.urlencode(), "alarms": open_alarms(Kind.ROUTING),
+    })
 
 
 @role_required(roles.ADMIN)
@@ -224,7 +229,8 @@ def history_csv(request):
                 e.note, _result_of(e),
             ]
 
-    response = StreamingHttpResponse(rows_as_csv(header, rows(), guard_formulas=False), content_type="text/csv; charset=utf-8")
+    # Names, titles and notes come from outside (a sender's title "=cmd|…"): guarded against formula injection.
+    response = StreamingHttpResponse(rows_as_csv(header, rows(), guard_formulas=True), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = "attachment; filename=routing-history.csv"
     return response
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import environ
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Queue
 
 from .embedded import ensure_var
 
@@ -24,20 +25,32 @@ env = environ.Env()
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
 
 # Secrets: from the environment, else (embedded default, DEBUG on only) from var/secrets.env.
+# Only the checkpoint signer (beat) needs AUDIT_SIGNING_KEY; web and worker verify with AUDIT_PUBLIC_KEY (what
+# `audit_public_key` prints), so a compromised web process cannot sign a rewritten chain.
 SECRET_NAMES = ("DJANGO_SECRET_KEY", "TELEGRAM_DATA_KEYS", "AUDIT_SIGNING_KEY")
 if DEBUG and not all(env.str(name, default="") for name in SECRET_NAMES):
     environ.Env.read_env(str(ensure_var(VAR_DIR)), overwrite=False)
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
-_missing = [name for name in SECRET_NAMES if not env.str(name, default="")]
+_missing = [name for name in SECRET_NAMES[:2] if not env.str(name, default="")]
+if not (env.str("AUDIT_SIGNING_KEY", default="") or env.str("AUDIT_PUBLIC_KEY", default="")):
+    _missing.append("AUDIT_SIGNING_KEY (or AUDIT_PUBLIC_KEY where this process does not sign)")
 if _missing:
     raise ImproperlyConfigured(f"Refusing to start with DJANGO_DEBUG off: missing {', '.join(_missing)}")
 
 SECRET_KEY = env.str("DJANGO_SECRET_KEY")
+# Earlier secret keys, still accepted (sessions, and the MACs of audit entries written under them).
+SECRET_KEY_FALLBACKS = env.list("DJANGO_SECRET_KEY_FALLBACKS", default=[])
 # "kid:base64(32 bytes)" comma-separated; the first key encrypts, every key decrypts (rotation).
 TELEGRAM_DATA_KEYS = env.str("TELEGRAM_DATA_KEYS")
-# base64 of a raw 32-byte Ed25519 private key; signs audit checkpoints.
-AUDIT_SIGNING_KEY = env.str("AUDIT_SIGNING_KEY")
+# base64 of a raw 32-byte Ed25519 private key; signs audit checkpoints. Empty in processes that do not sign.
+AUDIT_SIGNING_KEY = env.str("AUDIT_SIGNING_KEY", default="")
+# base64 (or PEM) Ed25519 public key that verifies checkpoints; default: the signing key's own public half.
+AUDIT_PUBLIC_KEY = env.str("AUDIT_PUBLIC_KEY", default="")
+# The witness: every signed checkpoint is also appended to a log here, outside the database (production: a
+# volume the database host cannot write); AUDIT_WITNESS_MIRRORS are more folders that get the same lines.
+AUDIT_WITNESS_DIR = Path(env.str("AUDIT_WITNESS_DIR", default=str(VAR_DIR / "witness")))
+AUDIT_WITNESS_MIRRORS = [Path(p) for p in env.list("AUDIT_WITNESS_MIRRORS", default=[])]
 
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
@@ -60,6 +73,7 @@ INSTALLED_APPS = [
     "directory.otp_apps.RecoveryCodesConfig",  # django_otp.plugins.otp_static (recovery codes), likewise
     "csp",
     "core",
+    "alarms",
     "directory",
     "vault",
     "audit",
@@ -79,12 +93,15 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # After whitenoise (static files stay cacheable): every other response is no-store (decrypted text).
+    "directory.middleware.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "directory.middleware.AuditActorMiddleware",
     "directory.middleware.SessionLifetimeMiddleware",
     # After OTPMiddleware: an account that needs a second factor reaches nothing but the OTP pages until verified.
     "directory.middleware.SecondFactorMiddleware",
@@ -138,6 +155,10 @@ else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     DATABASES["default"].setdefault("TEST", {})["NAME"] = env.str("DATABASE_TEST_NAME", default="test_telegram_office")
 IS_POSTGRES = DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql")
+# Least privilege (PostgreSQL): run `migrate` with DATABASE_URL naming the owner role and DATABASE_APP_ROLE naming the
+# role web, worker and beat connect as; migrate then grants that role what it needs, the audit ledger append-only
+# (audit/privileges.py). Empty (default): nothing is granted — the embedded set-up and CI use one role.
+DATABASE_APP_ROLE = env.str("DATABASE_APP_ROLE", default="")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
@@ -153,6 +174,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "directory.passwords.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},  # Chinese message
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # Validates nothing: records every password set or changed on the audit chain (directory/credentials.py).
+    {"NAME": "directory.credentials.AuditPasswordChanges"},
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -170,9 +193,15 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False
+# Behind a reverse proxy every client would share the proxy's address: name the proxies (addresses or networks,
+# comma-separated) and the client address is read from X-Forwarded-For past them (directory.security.address_of).
+TRUSTED_PROXIES = env.list("DJANGO_TRUSTED_PROXIES", default=[])
+AXES_CLIENT_IP_CALLABLE = "directory.security.address_of"
 
 # Sessions: 30 minutes idle (saved on every request), 12 hours at most (directory.middleware).
 SESSION_COOKIE_AGE = 30 * 60
+# The database store, but a lost connection after the view committed does not turn its response into a 500.
+SESSION_ENGINE = "directory.sessions"
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_MAX_LIFETIME = 12 * 3600
 SESSION_COOKIE_HTTPONLY = True
@@ -297,9 +326,11 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_TASK_DEFAULT_QUEUE = "default"
+SIGNER_QUEUE = env.str("AUDIT_SIGNER_QUEUE", default="signer")
 # OCR has a queue of its own, consumed by its own worker (concurrency 1, one inference thread): a scan takes
-# seconds per page and must never sit in front of a 特提 routing. urgent/default are chosen per call.
-CELERY_TASK_ROUTES = {"ocr.tasks.read_scan": {"queue": "ocr"}}
+# seconds per page and must never sit in front of a 特提 routing. urgent/default are chosen per call. The
+# checkpoint signer's queue likewise: only the process holding AUDIT_SIGNING_KEY consumes it.
+CELERY_TASK_ROUTES = {"ocr.tasks.read_scan": {"queue": "ocr"}, "audit.tasks.sign_checkpoint": {"queue": SIGNER_QUEUE}}
 OCR_DPI = env.int("OCR_DPI", default=200)  # PDF pages are rendered at this resolution
 OCR_MAX_PAGES = env.int("OCR_MAX_PAGES", default=10)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
@@ -314,14 +345,38 @@ ROUTING_SWEEP_INTERVAL = env.float("ROUTING_SWEEP_INTERVAL", default=5.0)
 ROUTING_SWEEP_GRACE = env.float("ROUTING_SWEEP_GRACE", default=10.0)
 # A routing task also takes up to this many other pending orders and routes them in one transaction.
 ROUTING_BATCH = env.int("ROUTING_BATCH", default=50)
+# An order still pending this many seconds after it was written raises an alarm (healthz, routing history, admins).
+ROUTING_STALL_SECONDS = env.float("ROUTING_STALL_SECONDS", default=300.0)
+AUDIT_CHECKPOINT_INTERVAL = env.float("AUDIT_CHECKPOINT_INTERVAL", default=60.0)
+# verify_audit fails when an entry older than this is covered by no witnessed checkpoint (the signer stopped, or
+# its checkpoints were removed): the bound on how long a rewrite of the newest entries can go unseen.
+AUDIT_CHECKPOINT_MAX_LAG = env.float("AUDIT_CHECKPOINT_MAX_LAG", default=3 * AUDIT_CHECKPOINT_INTERVAL + 60)
 # The statistics' summary: changed months every STATS_REFRESH_INTERVAL seconds, everything once a night.
 STATS_REFRESH_INTERVAL = env.float("STATS_REFRESH_INTERVAL", default=300.0)
 CELERY_BEAT_SCHEDULE = {
     "sweep-routing-orders": {"task": "routing.tasks.sweep_orders", "schedule": ROUTING_SWEEP_INTERVAL},
-    "sign-audit-checkpoint": {"task": "audit.tasks.sign_checkpoint", "schedule": env.float("AUDIT_CHECKPOINT_INTERVAL", default=60.0)},
+    "sign-audit-checkpoint": {"task": "audit.tasks.sign_checkpoint", "schedule": AUDIT_CHECKPOINT_INTERVAL},
     "refresh-stats": {"task": "stats.tasks.refresh_stats", "schedule": STATS_REFRESH_INTERVAL},
     "rebuild-stats": {"task": "stats.tasks.refresh_stats", "schedule": crontab(hour=2, minute=30), "kwargs": {"full": True}},
 }
+# The intake folder (off unless set): beat looks at it every INTAKE_FOLDER_INTERVAL seconds; .txt files are
+# registered like `import_telegram`, scans (PDF/JPEG/PNG) queued for OCR and listed for a clerk to confirm
+# (intake/folder.py). Files are moved to 已处理/ or 未登记/ (with the reason) beside them. INTAKE_USER: the clerk
+# account they are received under (default: the first active clerk). A file changed in the last
+# INTAKE_SETTLE_SECONDS is left for the next look (still being copied in).
+INTAKE_FOLDER = env.str("INTAKE_FOLDER", default="")
+INTAKE_USER = env.str("INTAKE_USER", default="")
+INTAKE_FOLDER_INTERVAL = env.float("INTAKE_FOLDER_INTERVAL", default=15.0)
+INTAKE_SETTLE_SECONDS = env.float("INTAKE_SETTLE_SECONDS", default=5.0)
+if INTAKE_FOLDER:
+    CELERY_BEAT_SCHEDULE["watch-intake-folder"] = {"task": "intake.tasks.watch_folder", "schedule": INTAKE_FOLDER_INTERVAL}
+# Declared queues: a plain `celery -A telegram_office worker` consumes exactly these, urgent first (Redis: BRPOP
+# asks the keys in this order with the "priority" strategy; one priority step keeps each queue a single key, so a
+# 特提 message is never behind a default one). The checkpoint signer's and the OCR queues are deliberately not
+# declared: their own workers consume them (`worker -B -Q signer`, `worker -Q ocr`, see docker-compose.yml).
+CELERY_TASK_QUEUES = [Queue("urgent", routing_key="urgent"), Queue("default", routing_key="default")]
+if not CELERY_BROKER_URL.startswith("filesystem://"):
+    CELERY_BROKER_TRANSPORT_OPTIONS.update({"queue_order_strategy": "priority", "priority_steps": [0]})
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="telegram-office@localhost")

@@ -16,6 +16,7 @@ urlpatterns = [
     path("accounts/", include("directory.urls")),
     path("directory/", include("directory.manage_urls")),
     path("telegrams/", include("desk.urls")),
+    path("intake/", include("intake.urls")),
     path("alerts/", include("notifications.urls")),
     path("routing/", include("routing.urls")),
     path("annotations/", include("annotations.urls")),
@@ -24,3 +25,8 @@ urlpatterns = [
     path("stats/", include("stats.urls")),
     path("admin/", admin.site.urls),
 ]
+
+handler400 = "telegram_office.views.bad_request"
+handler403 = "telegram_office.views.permission_denied"
+handler404 = "telegram_office.views.page_not_found"
+handler500 = "telegram_office.views.server_error"

@@ -2,6 +2,8 @@ import django_filters
 from django import forms
 from django.db.models import Q
 
+from core.filters import BoundedDateFilter
+
 from .models import Precedence, Telegram, TelegramState
 
 
@@ -11,9 +13,9 @@ class RegisterFilter(django_filters.FilterSet):
     precedence = django_filters.ChoiceFilter(label="等级", choices=Precedence.choices, empty_label="全部等级")
     sender = django_filters.CharFilter(label="来电单位", field_name="sender_unit_name", lookup_expr="icontains")
     state = django_filters.ChoiceFilter(label="状态", choices=TelegramState.choices, empty_label="全部状态")
-    date_from = django_filters.DateFilter(label="收报日期自", field_name="received_at", lookup_expr="date__gte",
+    date_from = BoundedDateFilter(label="收报日期自", field_name="received_at", lookup_expr="date__gte",
                                           widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = django_filters.DateFilter(label="至", field_name="received_at", lookup_expr="date__lte",
+    date_to = BoundedDateFilter(label="至", field_name="received_at", lookup_expr="date__lte",
                                         widget=forms.DateInput(attrs={"type": "date"}))
 
     class Meta:

@@ -17,6 +17,14 @@ ROOT = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items):
+    """After pytest-django's order (plain db tests, then transactional ones): the tests with a real worker last, so
+    the one worker a run keeps (`_session_worker`) never consumes the messages of a transactional test that routes
+    in-process."""
+    items.sort(key=lambda item: "_session_worker" in getattr(item, "fixturenames", ()))
+
+
 def pytest_configure(config):
     # In CI the tests run against the real PostgreSQL and Redis, or not at all.
     if IN_CI:
@@ -177,11 +185,14 @@ def db_url_for_subprocess() -> str:
 
 
 class Worker:
-    """A real `celery worker` process against the test database and the configured broker."""
+    """A real `celery worker` process against the test database and the configured broker (by default the
+    routing worker: urgent,default; `Worker("ocr", 1)` is the OCR worker)."""
 
-    def __init__(self):
+    def __init__(self, queues: str = "urgent,default", concurrency: int = 2):
         self.proc: subprocess.Popen | None = None
-        self.log = ROOT / "var" / f"test-worker-{os.getpid()}.log"  # one per test run
+        self.queues, self.concurrency = queues, concurrency
+        self.suffix = "" if queues == "urgent,default" else f"-{queues}"
+        self.log = ROOT / "var" / f"test-worker{self.suffix}-{os.getpid()}.log"  # one per test run
 
     @property
     def alive(self) -> bool:
@@ -193,8 +204,9 @@ class Worker:
         self.log.parent.mkdir(exist_ok=True)
         self._log_file = log = open(self.log, "ab")  # noqa: SIM115 - handed to the child, closed in stop()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "telegram_office", "worker", "-Q", "urgent,default", "-c", "2",
-             "-l", "INFO", "-n", f"test-{os.getpid()}@%h", "--without-gossip", "--without-mingle"],
+            [sys.executable, "-m", "celery", "-A", "telegram_office", "worker", "-Q", self.queues,
+             "-c", str(self.concurrency), "-l", "INFO", "-n", f"test{self.suffix}-{os.getpid()}@%h",
+             "--without-gossip", "--without-mingle"],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
         return self
@@ -226,7 +238,7 @@ class Worker:
 def purge_broker():
     from telegram_office.celery import app
 
-    for queue in ("urgent", "default"):
+    for queue in ("urgent", "default", "ocr"):
         try:
             with app.connection_for_write() as conn:
                 conn.default_channel.queue_purge(queue)

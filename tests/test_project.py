@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_healthz_answers_200_when_database_and_broker_answer(client):
     response = client.get(reverse("healthz"))
     assert response.status_code == 200, response.content
-    assert response.json() == {"database": "ok", "broker": "ok"}
+    assert response.json() == {"database": "ok", "broker": "ok", "audit": "ok", "routing": "ok", "alarms": []}
 
 
 @pytest.mark.django_db

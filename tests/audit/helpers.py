@@ -7,6 +7,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from audit.chain import link_hash
+from audit.mac import entry_mac
 from audit.models import AuditEntry, ChainHead
 from audit.services import record
 
@@ -48,13 +49,16 @@ def row(seq: int) -> AuditEntry:
     return AuditEntry.objects.get(seq=seq)
 
 
-def forged(seq: int, prev_hash: str, action: str = "telegram.void", data: str = '{"reason":"伪造"}') -> dict:
-    """A well-formed entry linking to prev_hash: what a forger with the code can compute."""
+def forged(seq: int, prev_hash: str, action: str = "telegram.void", data: str = '{"reason":"伪造"}', *,
+           with_app_key: bool = False) -> dict:
+    """A well-formed entry linking to prev_hash: what a forger with the code can compute. Its MAC is right only
+    `with_app_key` (an insider on the application servers); someone with database access alone cannot make one."""
     at = timezone.now()
+    digest = link_hash(prev_hash, seq, at, None, "系统", action, "", "", data)
     return {
         "seq": seq, "at": at, "actor_id": None, "actor_name": "系统", "action": action, "object_type": "",
-        "object_id": "", "data": data, "prev_hash": prev_hash,
-        "hash": link_hash(prev_hash, seq, at, None, "系统", action, "", "", data),
+        "object_id": "", "data": data, "prev_hash": prev_hash, "hash": digest,
+        "mac": entry_mac(digest) if with_app_key else "0" * 64,
     }
 
 

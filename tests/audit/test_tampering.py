@@ -9,6 +9,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from audit import services, signing
 from audit.chain import checkpoint_message, link_hash
+from audit.mac import entry_mac
 from audit.models import AuditEntry, ChainHead, Checkpoint
 from audit.verify import verify_chain
 
@@ -54,18 +55,32 @@ def test_editing_any_hashed_column_is_caught(chain, column, value):
     assert verify_chain().first_bad_seq == 3
 
 
-def test_editing_a_field_and_rehashing_the_rest_of_the_chain_is_caught_by_the_checkpoint(chain):
-    """A forger who recomputes every later hash and the head leaves a consistent chain; the signed checkpoint
-    at seq 5 no longer matches."""
+def _rehash_from_3(chain, *, with_app_key: bool):
     entries = list(chain)
     prev = entries[2].prev_hash
     with tampering():
         for e in entries[2:]:
             data = '{"i":"改"}' if e.seq == 3 else e.data
             digest = link_hash(prev, e.seq, e.at, e.actor_id, e.actor_name, e.action, e.object_type, e.object_id, data)
-            sql("UPDATE audit_auditentry SET data = %s, prev_hash = %s, hash = %s WHERE seq = %s", [data, prev, digest, e.seq])
+            mac = entry_mac(digest) if with_app_key else e.mac
+            sql("UPDATE audit_auditentry SET data = %s, prev_hash = %s, hash = %s, mac = %s WHERE seq = %s",
+                [data, prev, digest, mac, e.seq])
             prev = digest
         set_head(10, prev)
+
+
+def test_editing_a_field_and_rehashing_the_rest_of_the_chain_is_caught_by_the_mac(chain):
+    """A forger with database access recomputes every later hash and the head: the chain links, but the MACs
+    (keyed by a secret the database does not hold) no longer match from the edited entry on."""
+    _rehash_from_3(chain, with_app_key=False)
+    result = verify_chain()
+    assert (result.first_bad_seq, result.reason) == (3, "bad entry mac")
+
+
+def test_rehashing_with_the_applications_key_is_caught_by_the_checkpoint(chain):
+    """Even an insider holding the application's secret key leaves a chain the signed checkpoint at seq 5
+    no longer matches."""
+    _rehash_from_3(chain, with_app_key=True)
     result = verify_chain()
     assert (result.first_bad_seq, result.reason) == (5, "checkpoint hash mismatch")
 
@@ -102,15 +117,16 @@ def test_cutting_off_the_tail_and_rewinding_the_head_is_caught_by_the_checkpoint
     assert (result.first_bad_seq, result.reason) == (5, "checkpoint beyond chain head")
 
 
-def test_inserting_an_entry_in_the_middle_is_caught_at_the_inserted_seq(chain):
+@pytest.mark.parametrize("with_app_key, reason", [(False, "bad entry mac"), (True, "entry inserted")])
+def test_inserting_an_entry_in_the_middle_is_caught_at_the_inserted_seq(chain, with_app_key, reason):
     """Make room after seq 6 and slip in a well-formed entry that links to seq 6."""
     with tampering():
         sql("UPDATE audit_auditentry SET seq = seq + 1000000 WHERE seq > 6")
         sql("UPDATE audit_auditentry SET seq = seq - 999999 WHERE seq > 1000000")
-        insert_raw(forged(7, row(6).hash))
+        insert_raw(forged(7, row(6).hash, with_app_key=with_app_key))
         set_head(11, row(11).hash)
     result = verify_chain()
-    assert (result.first_bad_seq, result.reason) == (7, "entry inserted")
+    assert (result.first_bad_seq, result.reason) == (7, reason)
 
 
 def test_appending_an_entry_behind_the_heads_back_is_caught(chain):
@@ -159,7 +175,10 @@ def test_a_checkpoint_re_signed_with_another_key_is_caught(chain):
         sql("UPDATE audit_checkpoint SET signature = %s, public_key = %s WHERE id = %s",
             [sig, signing.public_key_b64(forger.public_key()), cp.pk])
     assert verify_chain().reason == "bad checkpoint signature"
-    assert verify_chain(public_keys=[forger.public_key()]).ok  # …which is why the key is kept outside the DB
+    # Trusting the forger's key would pass the database's checkpoints, which is why the key is kept outside the
+    # DB; the witness log outside the database still holds the real signer's lines.
+    assert verify_chain(public_keys=[forger.public_key()]).reason == "bad witness signature"
+    assert verify_chain(public_keys=[forger.public_key()], witness_files=[]).ok
 
 
 def test_verification_against_a_key_kept_outside_the_database(chain):
@@ -210,5 +229,5 @@ def test_entries_stamped_on_a_whole_second_verify(monkeypatch):
     append(2)
     monkeypatch.undo()
     append(1)
-    result = verify_chain()
+    result = verify_chain(now=datetime(2026, 3, 1, 8, 1, 0, tzinfo=UTC))  # as of then: no checkpoint overdue yet
     assert result.ok and result.count == 3, result.message

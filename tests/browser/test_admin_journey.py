@@ -13,7 +13,7 @@ from directory.models import Unit
 from .conftest import PHONE
 from .helpers import SidewaysCheck, login
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 BAD_CSV = "name,short_name,aliases,parent\n自治区审计厅办公室,审计厅办公室,,自治区审计厅\n宁东管委会,宁东,,不存在的单位\n"
 GOOD_CSV = "name,short_name,aliases,parent\n自治区审计厅办公室,审计厅办公室,,自治区审计厅\n宁东管委会,宁东,宁东基地管委会,\n"

@@ -12,9 +12,8 @@ from tests.telegrams.helpers import SEED_FORM, form
 
 from .helpers import RED, computed, fill_registration, form_cell, login, tiny_png
 
-# serialized_rollback: each journey starts with what the migrations created (the role groups), which the
-# flush after a transactional test removes.
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+# Each journey starts from the demo directory (the `demo` fixture loads it again after an earlier journey's flush).
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_clerk_registers_a_teti_telegram_with_a_scan_and_sees_it_in_red_at_the_top(

@@ -14,7 +14,7 @@ from .helpers import login, reload_until
 
 pytestmark = [
     pytest.mark.browser, pytest.mark.worker,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),  # keep the migrations' role groups
+    pytest.mark.django_db(transaction=True),  # keep the migrations' role groups
 ]
 
 INSTRUCTION = "请财政厅牵头，民政厅配合办理。"

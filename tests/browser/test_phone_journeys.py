@@ -12,7 +12,7 @@ from tests import factories
 from .conftest import PHONE
 from .helpers import SidewaysCheck, form_cell, login, tap_height
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 INSTRUCTION = "请财政厅牵头，民政厅配合办理。"
 RESULT = "已会同民政厅研究落实，情况已报自治区党委办公厅。"

@@ -12,7 +12,7 @@ from .helpers import fill_registration, login, reload_until
 
 pytestmark = [
     pytest.mark.browser, pytest.mark.worker,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),  # keep the migrations' role groups
+    pytest.mark.django_db(transaction=True),  # keep the migrations' role groups
 ]
 
 RESULT = "已于5月2日转发各市总工会，组织职工学习贯彻回信精神，情况已报全国总工会。"

@@ -38,8 +38,11 @@ def _services_back_and_broker_clean():
 
 
 @pytest.fixture
-def workers(transactional_db):
-    """Start as many real worker processes as a drill needs (one at a time); all stopped at the end."""
+def workers(transactional_db, _session_worker):
+    """Start as many real worker processes as a drill needs (one at a time); all stopped at the end. The run's
+    shared worker (tests/conftest.py) is stopped first: a drill counts queued messages and kills its own workers,
+    so no other consumer may take them (the next test that needs the shared worker starts it again)."""
+    _session_worker.stop()
     started: list[Worker] = []
 
     def start() -> Worker:

@@ -218,3 +218,20 @@ def terminate_app_connections() -> int:
             "WHERE datname = current_database() AND pid <> pg_backend_pid()"
         )
         return cur.fetchone()[0]
+
+
+def restart_postgresql() -> float:
+    """`pg_ctlcluster … restart` of the machine's cluster (every session dropped, the server gone for a moment):
+    what a failover or an upgrade does. Returns the seconds it took. The caller's own connection is dead after."""
+    started = time.monotonic()
+    for version in sorted(p.name for p in Path("/etc/postgresql").iterdir()):
+        done = subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart", "-m", "fast"],
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if subprocess.run(["pg_isready", "-q", "-h", "127.0.0.1", "-p", "5432"]).returncode == 0:
+            break
+        time.sleep(0.2)
+    connection.close()
+    return time.monotonic() - started

@@ -67,3 +67,15 @@ def test_every_configured_channel_gets_the_message_after_commit(leader, after_co
         notify([leader], kind=AlertKind.SYSTEM, text="第二条")
     assert sent == [("【系统告警】第二条", ["leader"])]
     assert Alert.objects.filter(user=leader, kind=AlertKind.SYSTEM).count() == 2  # in-app always
+
+
+def test_an_alarm_alerts_every_administrator_once(admin_user, clerk, after_commit):
+    from alarms.services import raise_alarm
+
+    with after_commit():
+        raise_alarm("audit", "witness", "审计链与见证日志不符：第5条已被改动")
+    with after_commit():
+        raise_alarm("audit", "witness", "审计链与见证日志不符：第5条已被改动")  # still open: not announced again
+    alerts = Alert.objects.filter(kind=AlertKind.SYSTEM)
+    assert [(a.user, a.link) for a in alerts] == [(admin_user, reverse("audit:verify"))]
+    assert not Alert.objects.filter(user=clerk).exists()

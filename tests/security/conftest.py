@@ -36,9 +36,14 @@ def world(demo, clerk, leader, admin_user, staff_zgh, staff_cz):
     # A name its 批办 might have had that the directory lacks, and an alert (another person's, for the leader).
     unknown = UnknownUnit.objects.create(telegram=telegram, name="自治区水利厅")
     alert = Alert.objects.create(user=leader, telegram=telegram, kind="urgent", text="特提来电")
+    # A scan the desk holds for a registration still to come (the folder's, or one kept across a failed save).
+    from intake.actions import hold
+    from telegrams.inputs import ScanUpload
+
+    held = hold(ScanUpload("folder.png", "image/png", PNG_1PX), actor=clerk)
     return {
         "telegram": telegram, "delivery": delivery, "scan": telegram.scans.get(), "annotation": annotation,
-        "unknown": unknown, "alert": alert,
+        "unknown": unknown, "alert": alert, "held": held,
         "users": {"clerk": clerk, "leader": leader, "admin": admin_user, "staff_a": staff_zgh, "staff_b": staff_cz},
     }
 

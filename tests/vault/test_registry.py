@@ -31,7 +31,8 @@ def test_every_encrypted_column_in_the_project_is_in_the_registry():
 def test_each_app_registers_its_own_sealed_values():
     labels = {k.label for k in registry.sealed_fields()}
     assert {"telegrams.Telegram", "telegrams.Reply", "routing.Delivery", "annotations.Annotation"} <= labels
-    assert [f.label for f in registry.sealed_files()] == ["telegrams.Scan", "routing.ResultFile", "ocr.OcrJob", "ocr.OcrJob"]
+    assert [f.label for f in registry.sealed_files()] == [
+        "telegrams.Scan", "routing.ResultFile", "intake.IntakeScan", "ocr.OcrJob", "ocr.OcrJob"]
 
 
 def test_the_registry_aad_opens_what_each_model_sealed(clerk, clerk_client, staff_zgh, leader, scan_root):
