@@ -13,13 +13,10 @@ from telegrams.models import Telegram, TelegramState
 from tests import factories
 from tests.printing.helpers import pdf_text, squeeze
 
-from .helpers import login
+from .conftest import PHONE
+from .helpers import SidewaysCheck, login
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),  # keep the migrations' role groups
-]
-PHONE = {"width": 390, "height": 844}
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def open_telegram(page, telegram: Telegram) -> None:
@@ -197,22 +194,28 @@ def test_a_telegram_goes_round_two_leaders_with_read_receipts(new_page, shots, d
     assert "未送达" in steps.nth(2).inner_text()
     shots(clerk, "circulation-started")
 
-    leader = new_page()
-    login(leader, "leader")
-    leader.get_by_role("link", name="待批示").click()
+    leader = new_page(PHONE)  # leaders do this on a phone
+    fits = SidewaysCheck(leader)
+    leader.goto("/accounts/login/")
+    fits(leader)
+    login(leader, "leader")  # lands on 待批示
     row = leader.locator("#inbox tbody tr", has_text=t.receipt_no)
     assert "传阅：请您阅" in row.inner_text()
+    fits(leader)
     with leader.expect_navigation():
         row.get_by_role("link", name=t.title).click()
+    fits(leader)
     leader.get_by_label("写批示").fill("已阅。同意。")
     submit(leader, "提交批示")
     assert "批示已保存" in message(leader)
-    leader.set_viewport_size(PHONE)  # leaders do this on a phone
+    fits(leader)
     leader.locator("#circulation").scroll_into_view_if_needed()
     shots(leader, "leader-holds-it-phone", docs="phone-leader-circulation")
     with leader.expect_navigation():
         leader.locator("#pass-on").click()
     assert "已阅，传陈领导。" in message(leader)
+    fits(leader)
+    fits.all_checked()
 
     clerk.reload()
     first, second = clerk.locator("#circulation .circulation-steps tr").nth(1), clerk.locator("#circulation .circulation-steps tr").nth(2)
@@ -245,19 +248,24 @@ def test_a_telegram_goes_round_two_leaders_with_read_receipts(new_page, shots, d
 def test_a_unit_sends_a_telegram_back_and_the_clerk_routes_it_to_the_right_unit(new_page, shots, demo):
     t = factories.register(demo["clerk"])  # the seed: 送：自治区总工会
     factories.route_pending(t)
-    zgh = new_page()
-    login(zgh, "zonggonghui")
-    zgh.set_viewport_size(PHONE)  # on a phone: the menu is folded
-    zgh.locator("#menu-toggle summary").click()
-    zgh.get_by_role("link", name="本单位来电").click()
+    zgh = new_page(PHONE)  # the unit's 承办人 on a phone
+    fits = SidewaysCheck(zgh)
+    zgh.goto("/accounts/login/")
+    fits(zgh)
+    login(zgh, "zonggonghui")  # lands on 本单位来电
+    fits(zgh)
     with zgh.expect_navigation():
         zgh.locator("#inbox tbody tr", has_text=t.receipt_no).get_by_role("link", name="退回").click()
+    fits(zgh)
     submit(zgh, "确认退回")
     assert "请填写退回原因。" in zgh.locator("#hand-back-form").inner_text()
+    fits(zgh)
     zgh.get_by_label("退回原因").fill("该事项由财政厅主管，非本单位职责。")
     shots(zgh, "hand-back-phone", docs="phone-unit-hand-back")
     submit(zgh, "确认退回")
     assert f"已退回 {t.receipt_no}" in message(zgh)
+    fits(zgh)
+    fits.all_checked()
 
     clerk = new_page()
     login(clerk, "clerk")
