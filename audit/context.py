@@ -1,5 +1,6 @@
-"""Who is acting, for audit entries written far from the request (signal receivers, password validators), and a
-switch for code that already writes its own, richer entry (so a signal does not record the same change twice)."""
+"""Who is acting, for audit entries written far from the request (signal receivers, password validators), a
+switch for code that already writes its own, richer entry (so a signal does not record the same change twice), and
+data every entry appended in a context also records (the API: its channel and the token a request came with)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -8,6 +9,7 @@ from contextvars import ContextVar
 
 _actor: ContextVar = ContextVar("audit_actor", default=None)
 _recorded: ContextVar[bool] = ContextVar("audit_recorded_elsewhere", default=False)
+_data: ContextVar[dict | None] = ContextVar("audit_added_data", default=None)
 
 
 def current_actor():
@@ -34,3 +36,18 @@ def recorded_elsewhere() -> Iterator[None]:
 
 def is_recorded_elsewhere() -> bool:
     return _recorded.get()
+
+
+@contextmanager
+def adding(**data) -> Iterator[None]:
+    """Entries appended inside also record `data` (an entry's own keys win): `with adding(api_token=7): action()`.
+    The actions that append need not know through which channel they were called."""
+    token = _data.set({**(_data.get() or {}), **data})
+    try:
+        yield
+    finally:
+        _data.reset(token)
+
+
+def added_data() -> dict:
+    return _data.get() or {}

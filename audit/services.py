@@ -14,6 +14,7 @@ from alarms.models import Kind
 
 from . import signing, witness
 from .chain import canonical_json, link_hash
+from .context import added_data
 from .events import AuditAlarm
 from .mac import entry_mac
 from .models import AuditEntry, ChainHead, Checkpoint
@@ -50,12 +51,13 @@ def record_many(actor, items: list[tuple[str, Any, dict | None, str]], *,
         raise RuntimeError("audit.record must be called inside transaction.atomic()")
     seq, prev = head or _lock_head()
     actor_id, actor_name = _actor_fields(actor)
+    extra = added_data()
     entries = []
     for action, obj, data, object_type in items:
         if obj is not None and not object_type:
             object_type = obj._meta.label_lower
         object_id = "" if obj is None else str(getattr(obj, "pk", obj))
-        payload = canonical_json((data() if callable(data) else data) or {})
+        payload = canonical_json({**extra, **((data() if callable(data) else data) or {})})
         seq += 1
         at = timezone.now()
         digest = link_hash(prev, seq, at, actor_id, actor_name, action, object_type, object_id, payload)

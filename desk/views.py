@@ -35,7 +35,7 @@ from routing.models import Handback, Role, UnknownUnit
 from telegrams import actions as telegram_actions
 from telegrams.access import telegram_for
 from telegrams.filters import RegisterFilter
-from telegrams.forms import CorrectionForm, ReplyForm, ReturnForm, ReviewForm, VoidForm
+from telegrams.forms import AddScansForm, CorrectionForm, ReplyForm, ReturnForm, ReviewForm, VoidForm
 from telegrams.inputs import HEADER_FIELDS
 from telegrams.models import Scan, Telegram, TelegramReturn
 from telegrams.pagination import CappedPaginator
@@ -189,7 +189,7 @@ def detail(request, pk: int):
         "replies": list(telegram.replies.select_related("recorded_by__person")),
         "unknown_units": list(telegram.unknown_units.select_related("unit")) if roles.sees_register(request.user) else [],
         "can_edit": roles.is_clerk(request.user) and not telegram.is_void,
-        "void_form": VoidForm(),
+        "void_form": VoidForm(), "scans_form": AddScansForm(),
     })
 
 
@@ -321,6 +321,26 @@ def void(request, pk: int):
         messages.error(request, exc.message)
     else:
         messages.success(request, f"{telegram.receipt_no} 已作废，收文号保留。")
+    return redirect("telegrams:detail", pk=pk)
+
+
+@role_required(roles.CLERK)
+@require_POST
+def add_scans(request, pk: int):
+    """补充扫描件: scans that arrived after the registration (a fax page, a clearer copy)."""
+    telegram = telegram_for(request.user, pk)
+    form = AddScansForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, " ".join(form.errors.get("scans", ["扫描件无法读取。"])))
+        return redirect("telegrams:detail", pk=pk)
+    try:
+        done = telegram_actions.add_scans(telegram, form.cleaned_data["scans"], request.user)
+    except ActionError as exc:
+        messages.error(request, exc.message)
+    else:
+        same = len(done.scans) - len(done.added)
+        text = f"已补充{len(done.added)}个扫描件" if done.added else "没有新的扫描件"
+        messages.success(request, text + (f"；{same}个与本件已有扫描件相同，未重复保存" if same else "") + "。")
     return redirect("telegrams:detail", pk=pk)
 
 

@@ -13,6 +13,12 @@ from .security import client_ip, has_control_characters, second_factor_step
 from .services import log_auth_event
 
 
+def _is_api(request) -> bool:
+    """The REST API authenticates each request itself and answers in JSON (401, problem documents): the page
+    guards below never redirect it to a page or render one for it."""
+    return request.path_info.startswith(settings.API_PATH_PREFIX)
+
+
 class NoStoreMiddleware:
     """Every page, download and export the application answers may carry decrypted text (a body, a 批示, a scan,
     a result) or a person's data: no browser or proxy cache may keep it (`Cache-Control: no-store, …`). Static
@@ -54,7 +60,8 @@ class SessionLifetimeMiddleware:
                 log_auth_event("auth.session_expired", user=request.user, ip=client_ip(request),
                                data={"hours": settings.SESSION_MAX_LIFETIME // 3600})
                 auth.logout(request)  # flushes the session: the old key is dead
-                return redirect(settings.LOGIN_URL)
+                if not _is_api(request):  # the API answers an anonymous request 401 itself
+                    return redirect(settings.LOGIN_URL)
         return self.get_response(request)
 
 
@@ -73,6 +80,8 @@ class SecondFactorMiddleware:
     def process_view(self, request, view_func, view_args, view_kwargs):
         match = request.resolver_match
         if match is not None and match.url_name in self.OPEN_VIEWS and not match.namespace:
+            return None
+        if _is_api(request):  # its session authentication refuses an unverified session (401)
             return None
         step = second_factor_step(request.user)
         if step is None:
@@ -100,6 +109,8 @@ class ControlCharacterMiddleware:
         return self.get_response(request)
 
     def process_view(self, request, view_func, view_args, view_kwargs):
+        if _is_api(request):  # it refuses control characters itself, with a problem document naming the field
+            return None
         sources = [request.GET]
         if request.method == "POST":
             sources.append(request.POST)

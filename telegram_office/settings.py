@@ -72,6 +72,9 @@ INSTALLED_APPS = [
     "directory.otp_apps.AuthenticatorConfig",  # django_otp.plugins.otp_totp, under Chinese names
     "directory.otp_apps.RecoveryCodesConfig",  # django_otp.plugins.otp_static (recovery codes), likewise
     "csp",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's files, served from our static files (no CDN)
     "core",
     "alarms",
     "directory",
@@ -87,6 +90,7 @@ INSTALLED_APPS = [
     "desk",
     "ocr",
     "stats",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -134,6 +138,10 @@ TEMPLATES = [
         },
     },
 ]
+
+# The cache counts the API's rate limits: per process by default; CACHE_URL=redis://…/1 shares the count between
+# the web processes of a production set-up.
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 
 # Database: SQLite (WAL, IMMEDIATE transactions so writers queue instead of failing) or PostgreSQL.
 DATABASES = {"default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}")}
@@ -391,3 +399,45 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="WARNING")},
 }
 CSRF_FAILURE_VIEW = "telegram_office.views.csrf_failure"
+
+# The REST API (api/, ../shared/DESIGN.md "REST API"). Its views authenticate each request and answer in JSON, so
+# the page guards (session lifetime redirect, second-factor redirect, the control-character page) leave paths
+# under API_PATH_PREFIX to it.
+API_PATH_PREFIX = "/api/"
+# Requests per token (a session: per user) and period, reads and writes counted apart.
+API_RATES = {
+    "read": env.str("API_RATE_READ", default="600/minute"),
+    "write": env.str("API_RATE_WRITE", default="120/minute"),
+}
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.authentication.TokenAuthentication",  # first: its WWW-Authenticate header makes "no credentials" a 401
+        "api.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.HasRole"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],  # no browsable API (inline scripts)
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.ReadRate", "api.throttling.WriteRate"],
+    "DEFAULT_SCHEMA_CLASS": "api.schema.ApiSchema",
+    "DEFAULT_METADATA_CLASS": None,  # OPTIONS answers 405 like any method an endpoint does not have
+    "EXCEPTION_HANDLER": "api.errors.handle",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "DATETIME_FORMAT": "iso-8601",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "明电收文管理系统 API",
+    "DESCRIPTION": "登记、查阅和跟踪明电。错误一律为 RFC 9457 problem details（application/problem+json），"
+                   "detail 为中文说明，field 为出错字段，code 供程序判断。",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["api.permissions.HasRole"],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"validatorUrl": None, "persistAuthorization": False},
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "TelegramStateEnum": "telegrams.models.TelegramState", "DeliveryStateEnum": "routing.models.DeliveryState",
+        "PrecedenceEnum": "telegrams.models.Precedence", "RoleEnum": "routing.models.Role",
+    },
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "api.schema.add_common_errors"],
+}

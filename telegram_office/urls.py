@@ -23,9 +23,12 @@ urlpatterns = [
     path("audit/", include("auditlog.urls")),
     path("print/", include("printing.urls")),
     path("stats/", include("stats.urls")),
+    path("integrations/", include("api.page_urls")),
+    path("api/v1/", include("api.urls")),
     path("admin/", admin.site.urls),
 ]
 
+# Under /api/ these answer a problem document (JSON), elsewhere the Chinese pages (never touching the database).
 handler400 = "telegram_office.views.bad_request"
 handler403 = "telegram_office.views.permission_denied"
 handler404 = "telegram_office.views.page_not_found"

@@ -9,6 +9,7 @@ from kombu import Connection
 
 from alarms.models import Kind
 from alarms.services import open_alarms
+from api import errors as api_errors
 from directory import roles
 from routing import stalls
 
@@ -83,19 +84,31 @@ def _error_page(template: str, status: int, title: str, **context) -> HttpRespon
     return HttpResponse(loader.get_template(template).render({"title": title, **context}), status=status)
 
 
+def _is_api(request) -> bool:
+    return request.path_info.startswith(settings.API_PATH_PREFIX)
+
+
 def bad_request(request, exception=None):
+    if _is_api(request):
+        return api_errors.problem_response(request, 400, "请求无效。", code="bad_request")
     return _error_page("400.html", 400, "请求无效")
 
 
 def permission_denied(request, exception=None):
+    if _is_api(request):
+        return api_errors.problem_response(request, 403, "无权访问。", code="permission_denied")
     return _error_page("403.html", 403, "无权访问")
 
 
 def page_not_found(request, exception=None):
+    if _is_api(request):
+        return api_errors.problem_response(request, 404, "接口不存在。", code="not_found")
     return _error_page("404.html", 404, "页面不存在")
 
 
 def server_error(request):
+    if _is_api(request):
+        return api_errors.problem_response(request, 500, "服务器内部错误，请稍后再试。", code="server_error")
     return _error_page("500.html", 500, "系统错误", show_register=True)
 
 

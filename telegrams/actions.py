@@ -1,4 +1,4 @@
-"""Every state change of a telegram: register, correct, void, follow its deliveries, file. The only code that
+"""Every state change of a telegram: register, correct, void, follow its deliveries, file, add scans. The only code that
 assigns `Telegram.state`; each action checks the transition against TELEGRAM_LIFECYCLE, writes its audit entry
 in the same transaction and announces its effect after commit (telegrams.events)."""
 from __future__ import annotations
@@ -7,6 +7,7 @@ import dataclasses
 import hashlib
 from collections.abc import Callable, Iterable
 from datetime import datetime
+from typing import NamedTuple
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
@@ -189,13 +190,16 @@ def register(data: TelegramInput, *, actor: AbstractBaseUser, state: str = Teleg
                 "precedence": telegram.precedence, "title": telegram.title, "sender_doc_no": telegram.sender_doc_no,
                 "instruction": telegram.instruction, "scans": [{"file": s.filename, "sha256": s.sha256} for s in scans],
             }, ""), *attached], head=head)
-    except IntegrityError:
-        # A unique index refused the row; the savepoint/transaction is rolled back. Which one decides the answer.
+    except (IntegrityError, Duplicate) as exc:
+        # A unique index refused the row (or a paper number's checks found it taken); the transaction is rolled
+        # back. The same submission seen before is no duplicate: it lands on the record it made.
         if data.submission_key:
             earlier = Telegram.objects.filter(submission_key=data.submission_key).values_list("pk", "receipt_no").first()
             if earlier:
                 raise AlreadyRegistered(f"该来电已经登记（收文号 {earlier[1]}），未重复登记。", existing=earlier[0],
                                         receipt_no=earlier[1])
+        if isinstance(exc, Duplicate):
+            raise
         if data.sender_doc_no:
             raise _duplicate(data)
         raise
@@ -306,6 +310,37 @@ def file_away(telegram: Telegram, *, actor, source: str, text: str) -> AuditItem
     Telegram.objects.filter(pk=telegram.pk).update(state=TelegramState.ARCHIVED, updated_at=Now())
     telegram.state = TelegramState.ARCHIVED
     return ("telegram.archive", telegram, {"source": source, "text": text}, "")
+
+
+class ScansAdded(NamedTuple):
+    scans: list[Scan]  # one per upload, in order: the new scan, or the one already holding the same bytes
+    added: list[Scan]  # those stored now
+
+
+def add_scans(telegram: Telegram, scans: list[ScanUpload], actor: AbstractBaseUser) -> ScansAdded:
+    """补充扫描件: attach scans to a registered telegram, with one audit entry. A file this telegram already holds
+    (the same SHA-256) is not stored twice, so a retried upload changes nothing. A void or archived record is
+    closed: it refuses."""
+    if not scans:
+        raise InvalidInput("请选择要上传的扫描件。", field="scans")
+    with transaction.atomic():
+        telegram = _locked(telegram)
+        if telegram.state in (TelegramState.VOID, TelegramState.ARCHIVED):
+            raise NotAllowed(f"{TelegramState(telegram.state).label}的来电不能补充扫描件。", code="closed")
+        held = {s.sha256: s for s in telegram.scans.all()}
+        result, added = [], []
+        for upload in scans:
+            scan = held.get(hashlib.sha256(upload.content).hexdigest())
+            if scan is None:
+                scan = _store_scan(telegram, upload, actor)
+                held[scan.sha256] = scan
+                added.append(scan)
+            result.append(scan)
+        if added:
+            record(actor, "telegram.add_scans", telegram, {
+                "receipt_no": telegram.receipt_no, "scans": [{"file": s.filename, "sha256": s.sha256} for s in added],
+            })
+    return ScansAdded(result, added)
 
 
 def read_body(telegram: Telegram, *, actor: AbstractBaseUser) -> str:

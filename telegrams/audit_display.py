@@ -35,6 +35,7 @@ def register() -> None:
     catalog.register_object("telegrams.telegram", label="来电", describe=describe_telegrams, find=find_telegrams)
     catalog.register_object("telegrams.scan", label="扫描件", describe=describe_scans)
     catalog.register_object("telegrams.register", label="收文登记簿")
+    catalog.register_actions({"telegram.add_scans": "补充扫描件"})
     catalog.register_fields(
         {f.name: f.verbose_name for f in Telegram._meta.concrete_fields} | {"sender_unit": "来电单位", "scans": "扫描件"},
         values={"state": dict(TelegramState.choices)}, object_types=["telegrams.telegram"],

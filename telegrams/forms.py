@@ -111,6 +111,12 @@ class VoidForm(forms.Form):
     reason = forms.CharField(label="作废原因", max_length=200, error_messages={"required": "请填写作废原因。"})
 
 
+class AddScansForm(forms.Form):
+    """补充扫描件 on the telegram page."""
+
+    scans = ScanField(label="补充扫描件", required=False, help_text="PDF、JPEG 或 PNG，可多选")
+
+
 class ReviewForm(forms.Form):
     """初审: 阅件 or 办件 (退文 has its own form)."""
 

@@ -16,7 +16,7 @@ from telegrams.models import TELEGRAM_LIFECYCLE
 from tests.conftest import ROOT
 
 APPS = ("core", "audit", "vault", "directory", "telegrams", "routing", "annotations", "intake", "notifications",
-        "desk", "printing", "auditlog", "ocr", "telegram_office")
+        "desk", "printing", "auditlog", "ocr", "api", "telegram_office")
 STATE_ENUMS = {"TelegramState", "DeliveryState", "OrderState", "OcrState", "IntakeState"}
 
 

@@ -21,6 +21,7 @@ PNG_1PX = (
 def world(demo, clerk, leader, admin_user, staff_zgh, staff_cz):
     """One telegram delivered to unit A (自治区总工会) with its delivery, a scan and a 批示."""
     from annotations.actions import annotate
+    from api.actions import create_system_account
     from routing import actions as routing
     from routing.models import Delivery, RoutingOrder
     from telegrams.models import Telegram
@@ -36,6 +37,9 @@ def world(demo, clerk, leader, admin_user, staff_zgh, staff_cz):
     # A name its 批办 might have had that the directory lacks, and an alert (another person's, for the leader).
     unknown = UnknownUnit.objects.create(telegram=telegram, name="自治区水利厅")
     alert = Alert.objects.create(user=leader, telegram=telegram, kind="urgent", text="特提来电")
+    # An integration's account and its token (the admin's 接口账号 page).
+    account, token, _ = create_system_account(username="terminal", full_name="机要终端", role="机要员", unit=None,
+                                              purpose="终端自动登记", actor=admin_user)
     # A scan the desk holds for a registration still to come (the folder's, or one kept across a failed save).
     from intake.actions import hold
     from telegrams.inputs import ScanUpload
@@ -43,7 +47,7 @@ def world(demo, clerk, leader, admin_user, staff_zgh, staff_cz):
     held = hold(ScanUpload("folder.png", "image/png", PNG_1PX), actor=clerk)
     return {
         "telegram": telegram, "delivery": delivery, "scan": telegram.scans.get(), "annotation": annotation,
-        "unknown": unknown, "alert": alert, "held": held,
+        "unknown": unknown, "alert": alert, "held": held, "account": account, "token": token,
         "users": {"clerk": clerk, "leader": leader, "admin": admin_user, "staff_a": staff_zgh, "staff_b": staff_cz},
     }
 

@@ -2,7 +2,8 @@
 its delivery, its scan and a leader's 批示. The expected answer of each cell is written down below; any difference
 fails, and so does a URL pattern that has no row (add one when you add a URL) or a row whose URL is gone.
 
-L means "302 to the login page". Staff of unit B asking for unit A's objects get 404 (an object out of scope looks
+L means "302 to the login page". The REST API (/api/v1/) never redirects: 401 without credentials; its POSTs send
+JSON (JSON_POST), the scans upload multipart. Staff of unit B asking for unit A's objects get 404 (an object out of scope looks
 exactly like a missing one); a role asking for another role's page gets 403."""
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ pytestmark = pytest.mark.django_db
 ROLES = ("anonymous", "clerk", "leader", "staff_a", "staff_b", "admin")
 L = "L"
 GET, POST = "get", "post"
+JSON_POST = "post_json"
 
 # URL arguments from the world (tests/security/conftest.py).
 T: Callable[[dict], list] = lambda w: [w["telegram"].pk]  # noqa: E731
@@ -41,6 +43,12 @@ ARGS: dict[str, Callable[[dict], list]] = {
     "directory:unit_edit": lambda w: [w["delivery"].unit_id],
     "directory:person_edit": lambda w: [w["users"]["staff_a"].pk],
     "directory:person_reset_otp": lambda w: [w["users"]["staff_a"].pk],
+    "telegrams:add_scans": T,
+    "api:telegram": T, "api:telegram_void": T, "api:scans": T, "api:scan": lambda w: [w["telegram"].pk, w["scan"].pk],
+    "api:annotations": T, "api:annotation_preview": T,
+    "api:delivery": lambda w: [w["delivery"].pk], "api:delivery_sign": lambda w: [w["delivery"].pk],
+    "api:delivery_done": lambda w: [w["delivery"].pk],
+    "integrations:issue": lambda w: [w["account"].user_id], "integrations:revoke": lambda w: [w["token"].pk],
 }
 
 # Form posts carry empty data: the answer shows access, and nothing changes state except where the cell is a 302.
@@ -64,6 +72,8 @@ MATRIX: list[tuple] = [
     ("telegrams:void",            POST,  L,        302,  403,   403,    403,    403),
     ("telegrams:void",            GET,   L,        405,  403,   403,    403,    403),
     ("telegrams:scan",            GET,   L,        200,  200,   200,    404,    200),
+    ("telegrams:add_scans",       POST,  L,        302,  403,   403,    403,    403),
+    ("telegrams:add_scans",       GET,   L,        405,  403,   403,    403,    403),
     ("routing:inbox",             GET,   L,        403,  403,   200,    200,    403),
     ("routing:sign",              POST,  L,        403,  403,   302,    404,    403),
     ("routing:sign",              GET,   L,        403,  403,   405,    405,    403),
@@ -140,6 +150,33 @@ MATRIX: list[tuple] = [
     ("directory:person_reset_otp", GET,  L,        403,  403,   403,    403,    405),
     ("stats:page",                GET,   L,        200,  200,   403,    403,    200),
     ("stats:export",              GET,   L,        200,  200,   403,    403,    200),
+    # The REST API: 401 without credentials (never the login page), roles as on the pages, another unit's 404.
+    ("api:schema",                GET,   401,      200,  200,   200,    200,    200),
+    ("api:docs",                  GET,   L,        200,  200,   200,    200,    200),
+    ("api:telegrams",             GET,   401,      200,  200,   403,    403,    200),
+    ("api:telegrams",             JSON_POST, 401,  400,  403,   403,    403,    403),
+    ("api:telegram",              GET,   401,      200,  200,   200,    404,    200),
+    ("api:telegram",              JSON_POST, 401,  405,  405,   405,    405,    405),
+    ("api:telegram_void",         JSON_POST, 401,  400,  403,   403,    403,    403),
+    ("api:telegram_void",         GET,   401,      405,  403,   403,    403,    403),
+    ("api:scans",                 GET,   401,      200,  200,   200,    404,    200),
+    ("api:scans",                 POST,  401,      400,  403,   403,    403,    403),
+    ("api:scan",                  GET,   401,      200,  200,   200,    404,    200),
+    ("api:annotations",           GET,   401,      200,  200,   200,    404,    200),
+    ("api:annotations",           JSON_POST, 401,  403,  400,   403,    403,    403),
+    ("api:annotation_preview",    JSON_POST, 401,  403,  400,   403,    403,    403),
+    ("api:deliveries",            GET,   401,      403,  403,   200,    200,    403),
+    ("api:delivery",              GET,   401,      403,  403,   200,    404,    403),
+    ("api:delivery_sign",         GET,   401,      403,  403,   405,    405,    403),
+    # 409: routing:sign above signed it already (the same action: already_signed).
+    ("api:delivery_sign",         JSON_POST, 401,  403,  403,   409,    404,    403),
+    ("api:delivery_done",         JSON_POST, 401,  403,  403,   400,    404,    403),
+    # 接口账号 (admin): integration accounts and tokens.
+    ("integrations:list",         GET,   L,        403,  403,   403,    403,    200),
+    ("integrations:create_account", POST, L,       403,  403,   403,    403,    400),
+    ("integrations:issue",        POST,  L,        403,  403,   403,    403,    200),
+    ("integrations:revoke",       POST,  L,        403,  403,   403,    403,    302),
+    ("integrations:revoke",       GET,   L,        403,  403,   403,    403,    405),
     # Django's admin (one row for all of it; only 管理员 are is_staff) and the static files.
     ("/admin/",                   GET,   L,        L,    L,     L,      L,      200),
     ("/static/css/app.css",       GET,   200,      200,  200,   200,    200,    200),
@@ -184,7 +221,10 @@ def test_access_matrix(procedure_world, role, settings):
     for name, method, *expected in MATRIX:
         url = name if name in PATHS else reverse(name, args=ARGS.get(name, lambda w: [])(world))
         client = client_for(user) if user else Client()  # a fresh session per cell: logout ends only its own
-        response = getattr(client, method)(url, {})
+        if method == JSON_POST:
+            response = client.post(url, {}, content_type="application/json")
+        else:
+            response = getattr(client, method)(url, {})
         got, want = observed(response), expected[ROLES.index(role)]
         if got != want:
             differences.append(f"{method.upper()} {url} ({name}) as {role}: expected {want}, got {got}")

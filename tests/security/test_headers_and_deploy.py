@@ -153,6 +153,16 @@ def test_every_post_form_carries_the_csrf_token_and_no_view_is_exempt():
             else:
                 yield p.callback
 
+    def checks_csrf_itself(view) -> bool:
+        """A REST API view is csrf_exempt because DRF checks CSRF itself for a session (SessionAuthentication
+        .enforce_csrf, tests/api/test_auth.py); a token is a header, which a forged request cannot send."""
+        from rest_framework.authentication import SessionAuthentication
+
+        from api.authentication import TokenAuthentication
+
+        classes = getattr(getattr(view, "cls", None), "authentication_classes", None)
+        return bool(classes) and all(issubclass(c, (SessionAuthentication, TokenAuthentication)) for c in classes)
+
     exempt = [f"{v.__module__}.{v.__name__}" for v in views(get_resolver().url_patterns)
-              if getattr(v, "csrf_exempt", False)]
+              if getattr(v, "csrf_exempt", False) and not checks_csrf_itself(v)]
     assert not exempt, exempt

@@ -130,6 +130,16 @@ def test_the_same_submission_sent_twice_registers_once_and_shows_the_first(clerk
     assert "未重复登记" in clerk_client.get(again["Location"]).content.decode()
 
 
+@pytest.mark.parametrize("paper", [{"receipt_no": "宁机明收[2020]744号"}, {"sender_doc_no": "工发电〔2020〕7号"}])
+def test_the_same_submission_of_a_numbered_or_known_telegram_is_no_duplicate(clerk_client, paper):
+    """The second send of a record with its paper number (or its sender's number) finds it taken: by the same
+    submission, so it lands on the record instead of being refused as a duplicate."""
+    data = form(**paper, submission="fedcba9876543210fedcba9876543210")
+    first, again = post(clerk_client, data), post(clerk_client, data)
+    assert first.status_code == again.status_code == 302 and first["Location"] == again["Location"]
+    assert Telegram.objects.count() == 1
+
+
 def test_a_duplicate_links_the_record_that_exists(clerk_client):
     post(clerk_client, SEED_FORM)
     t = Telegram.objects.get()

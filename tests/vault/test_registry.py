@@ -5,6 +5,7 @@ import pytest
 from django.apps import apps
 from django.utils import timezone
 
+from api.actions import issue_token
 from routing import actions as routing_actions
 from telegrams.actions import reply
 from telegrams.inputs import ReplyInput, ScanUpload
@@ -30,7 +31,7 @@ def test_every_encrypted_column_in_the_project_is_in_the_registry():
 
 def test_each_app_registers_its_own_sealed_values():
     labels = {k.label for k in registry.sealed_fields()}
-    assert {"telegrams.Telegram", "telegrams.Reply", "routing.Delivery", "annotations.Annotation"} <= labels
+    assert {"telegrams.Telegram", "telegrams.Reply", "routing.Delivery", "annotations.Annotation", "api.ApiToken"} <= labels
     assert [f.label for f in registry.sealed_files()] == [
         "telegrams.Scan", "routing.ResultFile", "intake.IntakeScan", "ocr.OcrJob", "ocr.OcrJob"]
 
@@ -43,6 +44,7 @@ def test_the_registry_aad_opens_what_each_model_sealed(clerk, clerk_client, staf
     delivery = route_and_complete(telegram, staff_zgh)
     rows = {"telegrams.Telegram": (telegram, other), "routing.Delivery": (delivery, None)}
     rows["annotations.Annotation"] = (write_annotation(telegram, leader), write_annotation(other, leader))
+    rows["api.ApiToken"] = (issue_token(clerk, actor=None)[0], issue_token(leader, actor=None)[0])
     # 答复 (issue 12): the reply to the sender is sealed like the body.
     answer = ReplyInput(method="fax", text="已传达学习。", replied_at=timezone.now(), replied_by="王机要")
     rows["telegrams.Reply"] = (reply(telegram, answer, actor=clerk),
