@@ -20,3 +20,22 @@ class AnnotationWritten(Event):
     annotation_id: int
     telegram_id: int
     routed: bool
+
+
+@dataclass(frozen=True)
+class CirculationReached(Event):
+    """传阅: the telegram reached the next leader on the list."""
+
+    telegram_id: int
+    circulation_id: int
+    leader_id: int
+    by: str  # who started it or passed it on
+
+
+@dataclass(frozen=True)
+class CirculationFinished(Event):
+    """The last leader on the list read it: the 传阅 is over."""
+
+    telegram_id: int
+    circulation_id: int
+    started_by_id: int

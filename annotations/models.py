@@ -34,6 +34,8 @@ class Annotation(models.Model):
         "self", verbose_name="更正的批示", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     superseded = models.BooleanField("已被更正", default=False)
+    # "同意拟办": the leader approved the office's proposal as it stood; its units were routed with this 批示.
+    approves_proposal = models.BooleanField("同意拟办", default=False)
     # The confirmation form's one-time token: the same submission sent twice (a double click, a retry) saves once.
     submission_key = models.CharField("提交标识", max_length=64, unique=True, null=True, blank=True, editable=False)
 
@@ -109,3 +111,67 @@ class ReadRequest(models.Model):
             ),
         ]
         indexes = [models.Index(fields=["leader", "done_at"], name="readrequest_inbox_idx")]
+
+
+class Circulation(models.Model):
+    """传阅 among leaders: the telegram goes to an ordered list of leaders, one at a time; each reads it, may add a
+    批示, and passes it on. One open circulation per telegram."""
+
+    telegram = models.ForeignKey(
+        "telegrams.Telegram", verbose_name="来电", on_delete=models.PROTECT, related_name="circulations"
+    )
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="发起人", on_delete=models.PROTECT, related_name="+")
+    started_at = models.DateTimeField("发起时间", default=timezone.now, editable=False)
+    finished_at = models.DateTimeField("传阅完毕", null=True, blank=True)
+    submission_key = models.CharField("提交标识", max_length=64, unique=True, null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = "领导传阅"
+        verbose_name_plural = "领导传阅"
+        ordering = ["started_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["telegram"], condition=Q(finished_at__isnull=True),
+                                    name="circulation_one_open"),
+        ]
+
+    @property
+    def holder(self) -> CirculationStep | None:
+        """The step that holds the telegram now (None when finished)."""
+        return next((s for s in self.steps.all() if s.received_at and not s.passed_at), None)
+
+
+class CirculationStep(models.Model):
+    """One leader's turn in a 传阅: reached (received_at), opened (opened_at: 已读), read and passed on (passed_at: 已阅)."""
+
+    circulation = models.ForeignKey(Circulation, verbose_name="传阅", on_delete=models.PROTECT, related_name="steps")
+    position = models.PositiveSmallIntegerField("顺序")
+    leader = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="领导", on_delete=models.PROTECT, related_name="+")
+    leader_name = models.CharField("领导姓名", max_length=100)
+    received_at = models.DateTimeField("送达时间", null=True, blank=True)
+    opened_at = models.DateTimeField("打开时间", null=True, blank=True)
+    passed_at = models.DateTimeField("阅毕时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "传阅环节"
+        verbose_name_plural = "传阅环节"
+        ordering = ["circulation", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["circulation", "position"], name="circulation_step_position"),
+            models.UniqueConstraint(fields=["circulation", "leader"], name="circulation_step_leader_once"),
+            models.CheckConstraint(condition=Q(passed_at__isnull=True) | Q(received_at__isnull=False),
+                                   name="circulation_step_passed_after_received"),
+        ]
+        indexes = [models.Index(fields=["leader", "passed_at"], name="circulation_step_inbox_idx")]
+
+    @property
+    def receipt(self) -> str:
+        """未送达 / 未读 / 已读 / 已阅, as the 传阅 record shows it."""
+        if self.passed_at:
+            return "已阅"
+        if self.opened_at:
+            return "已读"
+        return "未读" if self.received_at else "未送达"
+
+    @property
+    def receipt_code(self) -> str:
+        return {"已阅": "read", "已读": "opened", "未读": "unread"}.get(self.receipt, "waiting")

@@ -13,17 +13,11 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from core.errors import ActionError
-from core.mapping import problem
+from core.mapping import TITLES, problem
 
 log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
-
-TITLES = {
-    400: "请求有误", 401: "未认证", 403: "无权操作", 404: "未找到", 405: "不支持该方法", 406: "无法提供所需格式",
-    409: "与当前状态冲突", 413: "请求过大", 415: "不支持的内容类型", 429: "请求过于频繁", 500: "服务器内部错误",
-}
-
 
 def body(status_code: int, detail: str, *, code: str, field: str | None = None, instance: str = "", **extra) -> dict:
     doc = {"type": f"about:blank#{code}", "title": TITLES.get(status_code, detail), "status": status_code,

@@ -143,7 +143,7 @@ def sign_head() -> Signed:
     A failed check raises CheckpointRefused and raises an alarm; nothing is signed."""
     head_seq, head_hash = ChainHead.objects.filter(id=1).values_list("seq", "hash").first() or (0, GENESIS)
     try:
-        witnessed = witness.read_all()
+        witnessed = witness.follow_all()  # only the lines appended since the last run are read
     except witness.WitnessError as exc:
         _refuse(f"见证日志无法读取：{exc}", None, key="witness-io")
     _check_witnessed(witnessed, head_seq)
@@ -167,7 +167,7 @@ def sign_head() -> Signed:
     return Signed(head_seq, head_hash, cp)
 
 
-def _check_witnessed(witnessed: list[witness.Witnessed], head_seq: int, chunk: int = 2000) -> None:
+def _check_witnessed(witnessed: list[witness.Pin], head_seq: int, chunk: int = 2000) -> None:
     for i in range(0, len(witnessed), chunk):
         part = witnessed[i:i + chunk]
         stored = dict(AuditEntry.objects.filter(seq__in=[w.seq for w in part]).values_list("seq", "hash"))

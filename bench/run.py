@@ -867,7 +867,7 @@ def bench_stats(ctx: dict, p: Progress) -> dict:
     client = Client()
     client.force_login(clerk)
     sql: dict[str, list[str]] = {}
-    skip = ("django_session", "auth_user", "axes_", "otp_")
+    skip = ("django_session", "auth_user", "axes_", "directory_authenticator", "directory_recoverycodeset")
     for name, query in queries.items():
         with CaptureQueriesContext(connection) as captured:
             response = client.get("/stats/", query)

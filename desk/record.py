@@ -36,7 +36,7 @@ def telegram_as_json(t: Telegram) -> dict:
         "signatory": t.signatory or None,
         "signed_on": t.signed_on.isoformat() if t.signed_on else None,
         "cc": list(t.cc),
-        "state": t.state,  # the TelegramState value: registered|instructed|in_progress|done|archived|void
+        "state": t.state,  # TelegramState: registered|instructed|in_progress|done|closed|returned|archived|void
         "deliveries": deliveries,
         "annotations": annotations,
     }

@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from annotations import actions as annotation_actions
 from annotations.models import Annotation
 from audit.services import record
 from core.errors import ActionError, Duplicate
@@ -27,15 +28,20 @@ from intake import presenting as intake_presenting
 from intake.forms import ScanUploadForm, TelegramForm
 from intake.models import IntakeScan, IntakeState
 from ocr import engine as ocr_engine
+from routing import actions as routing_actions
 from routing import progress as routing_progress
-from routing.models import UnknownUnit
+from routing.access import delivery_for_proxy, delivery_for_unit
+from routing.forms import CompleteForm
+from routing.models import Handback, Role, UnknownUnit
 from telegrams import actions as telegram_actions
 from telegrams.access import telegram_for
 from telegrams.filters import RegisterFilter
-from telegrams.forms import AddScansForm, CorrectionForm, VoidForm
+from telegrams.forms import AddScansForm, CorrectionForm, ReplyForm, ReturnForm, ReviewForm, VoidForm
 from telegrams.inputs import HEADER_FIELDS
-from telegrams.models import Scan, Telegram
+from telegrams.models import Scan, Telegram, TelegramReturn
 from telegrams.pagination import CappedPaginator
+
+from . import procedure, timeline
 
 PAGE_SIZE = 50
 NEXT_SUBMIT = "next"  # the name of the 保存并登记下一件 button
@@ -59,8 +65,9 @@ def register_list(request):
     query = request.GET.copy()
     query.pop("page", None)
     unknown = UnknownUnit.objects.filter(resolved_at__isnull=True).count() if roles.is_clerk(request.user) else 0
+    handbacks = Handback.objects.filter(resolved_at__isnull=True).count() if roles.is_clerk(request.user) else 0
     return render(request, "telegrams/register.html", {
-        "filter": f, "page": page, "query": query.urlencode(), "unknown_count": unknown,
+        "filter": f, "page": page, "query": query.urlencode(), "unknown_count": unknown, "handback_count": handbacks,
     })
 
 
@@ -173,15 +180,114 @@ def _scan_param(request):
 def detail(request, pk: int):
     telegram = telegram_for(request.user, pk)
     body = telegram_actions.read_body(telegram, actor=request.user)
-    deliveries = list(telegram.deliveries.select_related("unit", "signed_by__person", "done_by__person"))
-    events = list(telegram.routing_events.select_related("actor__person", "delivery__unit"))
+    # Read receipts of the unit's delivery and of the leader holding a 传阅 (未读 → 已读).
+    routing_actions.note_opened(telegram, request.user)
+    annotation_actions.note_opened(telegram, request.user)
+    annotations = list(Annotation.objects.filter(telegram=telegram).select_related("author__person"))
+    steps = procedure.build(telegram, request.user)
     return render(request, "telegrams/detail.html", {
-        "t": telegram, "body": body, "changes": telegram.changes.select_related("by__person"),
-        "scans": telegram.scans.all(), "deliveries": deliveries, "events": events,
-        "annotations": Annotation.objects.filter(telegram=telegram).select_related("author__person"),
+        "t": telegram, "body": body,
+        "changes": telegram.changes.filter(field__in=HEADER_FIELDS).select_related("by__person"),
+        "scans": telegram.scans.all(), "deliveries": steps.deliveries, "events": timeline.steps(telegram, annotations),
+        "annotations": annotations, "p": steps,
+        "returned": TelegramReturn.objects.filter(telegram=telegram).select_related("returned_by__person").first(),
+        "replies": list(telegram.replies.select_related("recorded_by__person")),
         "unknown_units": list(telegram.unknown_units.select_related("unit")) if roles.sees_register(request.user) else [],
         "can_edit": roles.is_clerk(request.user) and not telegram.is_void,
         "void_form": VoidForm(), "scans_form": AddScansForm(),
+    })
+
+
+# ------------------------------------------------------------------------------- 初审, 退文, 答复 (the clerk)
+
+
+@role_required(roles.CLERK)
+@require_POST
+def review(request, pk: int):
+    """初审 passed: 阅件 or 办件."""
+    telegram = telegram_for(request.user, pk)
+    form = ReviewForm(request.POST)
+    try:
+        if not form.is_valid():
+            messages.error(request, "请选择阅件或办件。")
+        else:
+            reviewed = telegram_actions.review(telegram, kind=form.cleaned_data["kind"], actor=request.user)
+            messages.success(request, f"初审完成：{reviewed.get_kind_display()}。")
+    except ActionError as exc:
+        messages.error(request, exc.message)
+    return redirect("telegrams:detail", pk=pk)
+
+
+@role_required(roles.CLERK)
+def return_telegram(request, pk: int):
+    """退文: the checklist of reasons and a note; the 退文告知单 prints from the telegram page afterwards."""
+    telegram = telegram_for(request.user, pk)
+    form = ReturnForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            routing_actions.return_telegram(telegram, form.to_input(), actor=request.user)
+        except telegram_actions.AlreadyReturned as exc:
+            messages.info(request, exc.message)
+            return redirect("telegrams:detail", pk=pk)
+        except ActionError as exc:
+            add_to_form(form, exc)
+        else:
+            messages.success(request, f"{telegram.receipt_no} 已退文，收文号保留。请打印退文告知单。")
+            return redirect("telegrams:detail", pk=pk)
+    return render(request, "telegrams/return_form.html", {"t": telegram, "form": form})
+
+
+@role_required(roles.CLERK)
+def reply(request, pk: int):
+    """答复: record the reply to the sender (or that none is needed); the telegram closes (已办毕)."""
+    telegram = telegram_for(request.user, pk)
+    person = getattr(request.user, "person", None)
+    initial = {"replied_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+               "replied_by": person.full_name if person else ""}
+    form = ReplyForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            telegram_actions.reply(telegram, form.to_input(), actor=request.user)
+        except telegram_actions.AlreadyReplied as exc:
+            messages.info(request, exc.message)
+            return redirect("telegrams:detail", pk=pk)
+        except ActionError as exc:
+            add_to_form(form, exc)
+        else:
+            messages.success(request, f"{telegram.receipt_no} 已答复，办毕。")
+            return redirect("telegrams:detail", pk=pk)
+    deliveries = list(telegram.deliveries.select_related("unit").order_by("id"))
+    return render(request, "telegrams/reply_form.html", {"t": telegram, "form": form, "deliveries": deliveries})
+
+
+# ---------------------------------------------------------------------------------- 办结 (the unit, or 代登记)
+
+
+@role_required(roles.STAFF, roles.CLERK)
+def complete(request, pk: int):
+    """办结: the unit's result and attachments, with the telegram and its 批示 in view. The clerk records it for a
+    unit that has no account yet (代登记, only such units' deliveries are in the clerk's scope)."""
+    proxy = not roles.is_unit_staff(request.user)
+    delivery = delivery_for_proxy(request.user, pk) if proxy else delivery_for_unit(request.user, pk)
+    telegram = telegram_for(request.user, delivery.telegram_id)
+    form = CompleteForm(request.POST or None, request.FILES or None)
+    if delivery.role != Role.LEAD:
+        del form.fields["close"]
+    if request.method == "POST" and form.is_valid():
+        c = form.cleaned_data
+        try:
+            routing_actions.complete(delivery, actor=request.user, result=c["result"], close=c.get("close", False),
+                                     files=c["files"], proxy=proxy)
+        except ActionError as exc:
+            add_to_form(form, exc)
+        else:
+            messages.success(request, f"{telegram.receipt_no} 已办结")
+            return redirect("telegrams:detail", pk=telegram.pk) if proxy else redirect("routing:inbox")
+    # Reading the body is audited: shown when the page is opened, not again on a refused submission.
+    body = telegram_actions.read_body(telegram, actor=request.user) if request.method == "GET" else None
+    return render(request, "telegrams/complete.html", {
+        "d": delivery, "t": telegram, "form": form, "body": body, "proxy": proxy,
+        "annotations": Annotation.objects.filter(telegram=telegram).select_related("author__person"),
     })
 
 

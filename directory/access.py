@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 
 from . import roles
+from .models import Person
 
 
 def unit_id_of(user) -> int | None:
@@ -32,3 +33,9 @@ def role_required(*allowed: str):
         return login_required(wrapped)
 
     return decorator
+
+
+def staffed_units(unit_ids) -> set[int]:
+    """Which of these units have at least one active 承办人 account (the others need the clerk's 代签收)."""
+    return set(Person.objects.filter(unit_id__in=list(unit_ids), user__is_active=True, user__groups__name=roles.STAFF)
+               .values_list("unit_id", flat=True).distinct())

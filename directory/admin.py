@@ -4,7 +4,7 @@ from django.contrib.auth.models import Group, User
 
 from audit.admin_audit import AuditedAdmin
 
-from .models import Person, Unit
+from .models import Authenticator, Person, RecoveryCodeSet, Unit
 
 
 @admin.register(Unit)
@@ -39,42 +39,40 @@ class AuditedGroupAdmin(AuditedAdmin, GroupAdmin):
     audit_name, audit_m2m_action = "role", "directory.role_permissions"
 
 
-# Second-factor devices: an admin removes a lost authenticator or spent recovery codes (the person enrols again).
-# Keys and codes stay hidden (OTP_ADMIN_HIDE_SENSITIVE_DATA), nobody adds a device for someone else, and every
-# change is audited.
-from django_otp.plugins.otp_static.admin import StaticDeviceAdmin  # noqa: E402
-from django_otp.plugins.otp_static.models import StaticDevice  # noqa: E402
-from django_otp.plugins.otp_totp.admin import TOTPDeviceAdmin  # noqa: E402
-from django_otp.plugins.otp_totp.models import TOTPDevice  # noqa: E402
-
-from .otp_apps import HELP_TEXTS  # noqa: E402
-
-admin.site.unregister(TOTPDevice)
-admin.site.unregister(StaticDevice)
-
-# django-otp names its fieldsets in English: the same sections, in Chinese.
-FIELDSET_NAMES = {"Identity": "设备", "Timestamps": "时间", "Configuration": "设置", "State": "状态", "Throttling": "输错限制"}
-
-
-class ChineseOTPAdmin:
-    search_help_text = "按用户名或电子邮箱搜索"
-
-    def get_fieldsets(self, request, obj=None):
-        return [(FIELDSET_NAMES.get(name, name), options) for name, options in super().get_fieldsets(request, obj)]
-
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        # Help texts reach the form (and the read-only view) here: set on the model they would change migrations.
-        return super().get_form(request, obj, change, help_texts=HELP_TEXTS, **kwargs)
+# Second-factor devices: an admin sees who has one and removes a lost authenticator or spent recovery codes (the
+# person enrols again). There is nothing secret to hide: the key is sealed and the codes are hashes, and neither
+# is a field here. Nobody adds or edits a device for someone else; every removal is audited.
+class SecondFactorAdmin(AuditedAdmin, admin.ModelAdmin):
+    audit_prefix = "auth"
+    list_display = ("user", "name", "confirmed", "created_at", "last_used_at")
+    list_filter = ("confirmed",)
+    search_fields = ("user__username", "user__email", "user__person__full_name")
+    search_help_text = "按用户名、电子邮箱或姓名搜索"
+    fields = ("user", "name", "confirmed", "created_at", "last_used_at", "throttling_failure_count",
+              "throttling_failure_timestamp")
+    readonly_fields = fields
 
     def has_add_permission(self, request):
         return False
 
-
-@admin.register(TOTPDevice)
-class AuditedTOTPDeviceAdmin(AuditedAdmin, ChineseOTPAdmin, TOTPDeviceAdmin):
-    audit_prefix, audit_name = "auth", "totp_device"
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
-@admin.register(StaticDevice)
-class AuditedStaticDeviceAdmin(AuditedAdmin, ChineseOTPAdmin, StaticDeviceAdmin):
-    audit_prefix, audit_name = "auth", "recovery_codes"
+@admin.register(Authenticator)
+class AuthenticatorAdmin(SecondFactorAdmin):
+    audit_name = "totp_device"
+    fields = (*SecondFactorAdmin.fields, "step", "digits", "tolerance", "drift")
+    readonly_fields = fields
+
+
+@admin.register(RecoveryCodeSet)
+class RecoveryCodeSetAdmin(SecondFactorAdmin):
+    audit_name = "recovery_codes"
+    list_display = (*SecondFactorAdmin.list_display, "codes_left")
+    fields = (*SecondFactorAdmin.fields, "codes_left")
+    readonly_fields = fields
+
+    @admin.display(description="剩余恢复码")
+    def codes_left(self, obj) -> int:
+        return obj.codes.count()

@@ -20,3 +20,8 @@ class DirectoryConfig(AppConfig):
         from . import audit_display
 
         audit_display.register()  # how the audit log names units, people and accounts
+
+        # An authenticator's key is sealed with the data keys: rotate_keys re-seals it with the rest.
+        from vault import registry
+
+        registry.register(registry.SealedField("directory.Authenticator", "key_enc", aad=lambda d: d.aad))

@@ -9,11 +9,11 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
-from django_otp.plugins.otp_static.models import StaticDevice
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from audit.context import current_actor, is_recorded_elsewhere
 from audit.services import record
+
+from .devices import Authenticator, RecoveryCodeSet
 
 
 def _actor_for(user):
@@ -72,7 +72,7 @@ def _otp_saved(sender, instance, created: bool = False, **kwargs) -> None:
     was_confirmed = getattr(instance, "_audit_was_confirmed", None)
     if not created and was_confirmed == instance.confirmed:
         return  # a verification's counters (throttling, last used step): not a change of the factor
-    kind = "totp" if isinstance(instance, TOTPDevice) else "recovery"
+    kind = "totp" if isinstance(instance, Authenticator) else "recovery"
     with transaction.atomic():
         record(_actor_for(instance.user), "auth.otp_device_saved", instance.user, {
             "username": instance.user.get_username(), "kind": kind, "created": created, "confirmed": instance.confirmed,
@@ -87,7 +87,7 @@ def _otp_before_save(sender, instance, **kwargs) -> None:
 def _otp_deleted(sender, instance, **kwargs) -> None:
     if is_recorded_elsewhere():
         return
-    kind = "totp" if isinstance(instance, TOTPDevice) else "recovery"
+    kind = "totp" if isinstance(instance, Authenticator) else "recovery"
     user = get_user_model()._default_manager.filter(pk=instance.user_id).first()
     with transaction.atomic():
         record(_actor_for(user), "auth.otp_device_deleted", user, {
@@ -103,7 +103,7 @@ def connect() -> None:
                         sender=User.user_permissions.through, dispatch_uid="credentials.user_permissions", weak=False)
     m2m_changed.connect(_m2m_recorder("auth.group_permissions_changed", "permissions"), sender=Group.permissions.through,
                         dispatch_uid="credentials.group_permissions", weak=False)
-    for model in (TOTPDevice, StaticDevice):
+    for model in (Authenticator, RecoveryCodeSet):
         pre_save.connect(_otp_before_save, sender=model, dispatch_uid=f"credentials.pre_{model.__name__}")
         post_save.connect(_otp_saved, sender=model, dispatch_uid=f"credentials.saved_{model.__name__}")
         post_delete.connect(_otp_deleted, sender=model, dispatch_uid=f"credentials.deleted_{model.__name__}")

@@ -35,6 +35,7 @@ PASSWORD = "Demo-2026-mingdian"
 USERS: list[tuple[str, str, str, str]] = [
     ("clerk", "王机要", "机要员", "自治区党委办公厅"),
     ("leader", "李领导", "领导", ""),
+    ("leader2", "陈领导", "领导", ""),  # a second leader: 传阅 goes from one leader to the next
     ("zonggonghui", "张承办", "承办人", "自治区总工会"),
     ("caizheng", "赵承办", "承办人", "自治区财政厅"),
     ("admin", "刘管理", "管理员", ""),

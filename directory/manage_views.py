@@ -9,12 +9,11 @@ from django.db.models import Count, Exists, OuterRef, Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from . import roles, services, snapshot
 from .access import role_required
 from .forms import PersonForm, UnitForm, UnitImportForm
-from .models import Unit
+from .models import Authenticator, RecoveryCodeSet, Unit
 
 PAGE_SIZE = 50
 
@@ -89,7 +88,7 @@ def people(request):
     q = request.GET.get("q", "").strip()
     role = request.GET.get("role", "")
     qs = (User.objects.select_related("person__unit").prefetch_related("groups")
-          .annotate(has_totp=Exists(TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)))
+          .annotate(has_totp=Exists(Authenticator.objects.filter(user=OuterRef("pk"), confirmed=True)))
           .order_by("person__unit__name", "person__full_name", "username"))
     if q:
         qs = qs.filter(Q(username__icontains=q) | Q(person__full_name__icontains=q) | Q(person__unit__name__icontains=q))
@@ -153,8 +152,8 @@ def _person_form(request, user):
     second_factor = None
     if user is not None:
         second_factor = {
-            "totp": TOTPDevice.objects.filter(user=user, confirmed=True).exists(),
-            "devices": TOTPDevice.objects.filter(user=user).count() + user.staticdevice_set.count(),
+            "totp": Authenticator.objects.filter(user=user, confirmed=True).exists(),
+            "devices": Authenticator.objects.filter(user=user).count() + RecoveryCodeSet.objects.filter(user=user).count(),
         }
     return render(request, "directory/person_form.html", {"form": form, "person_user": user, "second_factor": second_factor})
 

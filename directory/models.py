@@ -3,6 +3,9 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+# The second factor's devices (sealed key, hashed recovery codes) live in their own module.
+from .devices import Authenticator, RecoveryCode, RecoveryCodeSet  # noqa: F401
+
 
 class Unit(models.Model):
     """An organisation unit (机构) that telegrams come from or are routed to."""

@@ -12,12 +12,11 @@ from django_otp import login as otp_login
 from django_otp import user_has_device
 from django_otp import verify_token as otp_verify_token
 from django_otp.models import Device
-from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from audit.context import recorded_elsewhere
 
 from . import roles
+from .devices import Authenticator, RecoveryCodeSet
 from .services import log_auth_event
 
 TOTP_NAME = "身份验证器"
@@ -107,13 +106,12 @@ def second_factor_step(user) -> str | None:
     return None
 
 
-def pending_totp(user) -> TOTPDevice:
+def pending_totp(user) -> Authenticator:
     """The unconfirmed authenticator being enrolled (one per user, reused until confirmed)."""
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-id").first()
-    return device or TOTPDevice.objects.create(user=user, name=TOTP_NAME, confirmed=False)
+    return Authenticator.objects.get_or_create(user=user, confirmed=False, defaults={"name": TOTP_NAME})[0]
 
 
-def totp_secret(device: TOTPDevice) -> str:
+def totp_secret(device: Authenticator) -> str:
     """The key as authenticator apps want it typed in: base32, in groups of four."""
     raw = b32encode(device.bin_key).decode().rstrip("=")
     return " ".join(raw[i:i + 4] for i in range(0, len(raw), 4))
@@ -135,33 +133,26 @@ class Throttled(Exception):
 
 
 def _new_recovery_codes(user) -> list[str]:
-    device, _ = StaticDevice.objects.get_or_create(user=user, name=RECOVERY_NAME, defaults={"confirmed": True})
-    device.token_set.all().delete()
-    codes: list[str] = []
-    while len(codes) < settings.OTP_RECOVERY_CODES:
-        code = StaticToken.random_token()
-        if code not in codes:
-            codes.append(code)
-    StaticToken.objects.bulk_create(StaticToken(device=device, token=c) for c in codes)
-    return codes
+    device, _ = RecoveryCodeSet.objects.get_or_create(user=user, defaults={"name": RECOVERY_NAME, "confirmed": True})
+    return device.issue(settings.OTP_RECOVERY_CODES)
 
 
-def confirm_enrolment(request, device: TOTPDevice, token: str) -> list[str] | None:
+def confirm_enrolment(request, device: Authenticator, token: str) -> list[str] | None:
     """Confirm the authenticator if `token` is its current code: the device becomes active, the session counts as
     verified, and ten fresh single-use recovery codes are returned (to be shown once). None if the code is wrong;
     Throttled while the back-off after wrong codes runs."""
     user = request.user
     with transaction.atomic(), recorded_elsewhere():  # auth.otp_enrolled below says it all
-        device = TOTPDevice.objects.select_for_update().filter(pk=device.pk, user=user, confirmed=False).first()
+        device = Authenticator.objects.select_for_update().filter(pk=device.pk, user=user, confirmed=False).first()
         if device is None:
             return None
         if not device.verify_is_allowed()[0]:
             raise Throttled()
         if not device.verify_token(normalize_token(token)):
             return None
+        Authenticator.objects.filter(user=user).exclude(pk=device.pk).delete()  # first: one confirmed per person
         device.confirmed = True
         device.save(update_fields=["confirmed"])
-        TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
         codes = _new_recovery_codes(user)
         log_auth_event("auth.otp_enrolled", user=user, ip=client_ip(request), data={"recovery_codes": len(codes)})
     otp_login(request, device)
@@ -184,7 +175,7 @@ def verify_second_factor(request, token: str) -> Device | None:
     device's back-off after wrong codes is running."""
     user = request.user
     token = normalize_token(token)
-    kind = TOTPDevice if token.isdigit() else StaticDevice
+    kind = Authenticator if token.isdigit() else RecoveryCodeSet
     candidates = list(kind.objects.devices_for_user(user, confirmed=True)) if token else []
     device = None
     throttled = bool(candidates) and all(not d.verify_is_allowed()[0] for d in candidates)
@@ -195,25 +186,24 @@ def verify_second_factor(request, token: str) -> Device | None:
                 break
     if device is None:
         log_auth_event("auth.otp_failed", user=user, ip=client_ip(request),
-                       data={"kind": "recovery" if kind is StaticDevice else "totp", "throttled": throttled})
+                       data={"kind": "recovery" if kind is RecoveryCodeSet else "totp", "throttled": throttled})
         if throttled:
             raise Throttled()
         return None
     otp_login(request, device)
     request.session.cycle_key()
-    if isinstance(device, StaticDevice):
+    if isinstance(device, RecoveryCodeSet):
         log_auth_event("auth.recovery_code_used", user=user, ip=client_ip(request),
-                       data={"remaining": device.token_set.count()})
+                       data={"remaining": device.codes.count()})
     else:
         log_auth_event("auth.otp_verified", user=user, ip=client_ip(request))
     return device
 
 
 def second_factor_status(user) -> dict:
-    totp = TOTPDevice.objects.filter(user=user, confirmed=True).first()
-    static = StaticDevice.objects.filter(user=user, confirmed=True).first()
+    static = RecoveryCodeSet.objects.filter(user=user, confirmed=True).first()
     return {
-        "enrolled": totp is not None,
+        "enrolled": Authenticator.objects.filter(user=user, confirmed=True).exists(),
         "required": otp_required_by_role(user),
-        "recovery_left": static.token_set.count() if static else 0,
+        "recovery_left": static.codes.count() if static else 0,
     }

@@ -9,14 +9,12 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, Group
 from django.db import IntegrityError, transaction
 from django.db.models import Model
-from django_otp.plugins.otp_static.models import StaticDevice
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from audit.context import recorded_elsewhere
 from audit.services import record
 
 from . import roles
-from .models import Person, Unit
+from .models import Authenticator, Person, RecoveryCodeSet, Unit
 
 
 class DirectoryError(Exception):
@@ -218,12 +216,15 @@ def reset_second_factor(user: AbstractBaseUser, *, actor: AbstractBaseUser) -> i
     their role requires it). Returns how many devices were removed."""
     _refuse_superuser_change(user, actor)
     with transaction.atomic(), recorded_elsewhere():
-        devices = [*TOTPDevice.objects.filter(user=user), *StaticDevice.objects.filter(user=user)]
+        devices = [*Authenticator.objects.filter(user=user), *RecoveryCodeSet.objects.filter(user=user)]
         for device in devices:
-            kind = "totp_device" if isinstance(device, TOTPDevice) else "recovery_codes"
+            kind = "totp_device" if isinstance(device, Authenticator) else "recovery_codes"
             record(actor, f"auth.{kind}_deleted", device, {"name": device.name, "username": user.get_username()})
             device.delete()
     return len(devices)
+
+
+DEVICE_MODELS = ("authenticator", "recoverycodeset", "recoverycode")
 
 
 def grant_admin_permissions() -> int:
@@ -233,9 +234,10 @@ def grant_admin_permissions() -> int:
     from django.db.models import Q
 
     group, _ = Group.objects.get_or_create(name="管理员")
-    # Second-factor devices: see and remove a lost one only (directory/admin.py hides keys and codes).
-    otp = Q(content_type__app_label__in=["otp_totp", "otp_static"], codename__regex=r"^(view|delete)_")
-    perms = Permission.objects.filter(Q(content_type__app_label__in=["directory", "auth"]) | otp)
+    # Second-factor devices: see and remove a lost one only (nobody adds or edits another person's factor).
+    devices = Q(content_type__app_label="directory", content_type__model__in=DEVICE_MODELS)
+    perms = Permission.objects.filter(Q(content_type__app_label__in=["directory", "auth"])).exclude(
+        devices & ~Q(codename__regex=r"^(view|delete)_"))
     group.permissions.add(*perms)
     return perms.count()
 

@@ -30,7 +30,7 @@ from telegrams import actions as telegram_actions
 from telegrams import scanfiles
 from telegrams.inputs import ScanUpload, TelegramInput
 from telegrams.models import Telegram, TelegramState
-from vault import crypto
+from vault import crypto, files
 
 from .models import INTAKE_LIFECYCLE, IntakeScan, IntakeSource, IntakeState
 
@@ -115,14 +115,6 @@ def preflight(data: TelegramInput) -> dict[str, str]:
     return notes
 
 
-def _seal_own(scan: IntakeScan, content: bytes) -> None:
-    path = scan.own_path
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_bytes(crypto.seal(content, scan.aad))
-    tmp.replace(path)
-
-
 def _checked(filename: str, content: bytes) -> tuple[str, str]:
     """(clean file name, content type judged by content) or InvalidInput: the same rules as the form's scans."""
     name = re.sub(r"[\\/\x00-\x1f]", "_", filename or "scan")[-200:] or "scan"
@@ -147,10 +139,10 @@ def hold(upload: ScanUpload, *, actor: AbstractBaseUser, source: str = IntakeSou
                       sha256=hashlib.sha256(upload.content).hexdigest(), key_id=crypto.keyring().current,
                       created_by=actor)
     INTAKE_LIFECYCLE.check_initial(scan.state)
-    # Written before the row, as telegrams' scans are: a rollback leaves unreadable ciphertext, never a row
-    # pointing at nothing.
-    _seal_own(scan, upload.content)
-    with transaction.atomic():
+    # Written before the row, as telegrams' scans are (a row never points at nothing), and removed again if the
+    # transaction is refused (vault.files).
+    with transaction.atomic(), files.removed_on_error() as written:
+        files.write_sealed(scan.own_path, crypto.seal(upload.content, scan.aad), written)
         scan.save()
         record(actor, "intake.scan_held", scan, {"file": scan.filename, "sha256": scan.sha256, "size": scan.size,
                                                  "source": scan.source})

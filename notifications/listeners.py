@@ -5,12 +5,14 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from alarms.events import AlarmRaised
-from annotations.events import ReadRequested
+from annotations.events import CirculationFinished, CirculationReached, ReadRequested
 from core.events import listen
 from directory import roles
+from directory.access import staffed_units
+from directory.models import Unit
 from ocr.actions import OcrFinished
 from ocr.models import OcrJob
-from routing.events import Delivered, UnknownUnitsFound
+from routing.events import Delivered, DeliveryHandedBack, TelegramReturned, UnknownUnitsFound
 from telegrams.events import TelegramOpened, TelegramRegistered
 from telegrams.models import Precedence, Telegram
 
@@ -46,6 +48,55 @@ def delivered(event: Delivered) -> None:
         telegram = telegrams[telegram_id]
         notify([u for unit in units for u in staff_by_unit.get(unit, [])], kind=AlertKind.DELIVERED, telegram=telegram,
                text=f"{telegram.precedence}来电待签收：{telegram.receipt_no} {telegram.title}")
+
+
+def unstaffed(event: Delivered) -> None:
+    """The clerks: a telegram reached a unit that has no 承办人 account yet, so nobody there will sign for it."""
+    unit_ids = {u for _, units in event.reached for u in units}
+    lacking = unit_ids - staffed_units(unit_ids)
+    if not lacking:
+        return
+    names = dict(Unit.objects.filter(pk__in=lacking).values_list("pk", "name"))
+    telegrams = Telegram.objects.in_bulk([t for t, _ in event.reached])
+    clerks = list(_active(roles.CLERK))
+    for telegram_id, units in event.reached:
+        missing = [names[u] for u in units if u in names]
+        if missing:
+            telegram = telegrams[telegram_id]
+            notify(clerks, kind=AlertKind.NO_STAFF, telegram=telegram,
+                   text=f"{telegram.receipt_no} 已分送{'、'.join(missing)}，该单位尚无承办人账号，请代签收。")
+
+
+def handed_back(event: DeliveryHandedBack) -> None:
+    """The clerks: a unit sent a telegram back; it waits for them to route it on."""
+    telegram = Telegram.objects.get(pk=event.telegram_id)
+    unit = Unit.objects.get(pk=event.unit_id)
+    notify(_active(roles.CLERK), kind=AlertKind.HANDBACK, telegram=telegram,
+           text=f"{unit.name}退回 {telegram.receipt_no}：{event.reason.rstrip('。.')}。请重新分送。")
+
+
+def returned(event: TelegramReturned) -> None:
+    """The staff of units whose deliveries the 退文 cancelled."""
+    if not event.units:
+        return
+    telegram = Telegram.objects.get(pk=event.telegram_id)
+    staff = _active(roles.STAFF).filter(person__unit_id__in=event.units)
+    notify(staff, kind=AlertKind.CANCELLED, telegram=telegram,
+           text=f"{telegram.receipt_no} 已退文，对本单位的分送已撤销，无需办理。")
+
+
+def circulation_reached(event: CirculationReached) -> None:
+    telegram = Telegram.objects.get(pk=event.telegram_id)
+    leaders = get_user_model().objects.filter(pk=event.leader_id, is_active=True)
+    notify(leaders, kind=AlertKind.CIRCULATION, telegram=telegram,
+           text=f"{event.by}传阅：{telegram.receipt_no} {telegram.title}，阅毕请传下一位。")
+
+
+def circulation_finished(event: CirculationFinished) -> None:
+    telegram = Telegram.objects.get(pk=event.telegram_id)
+    starter = get_user_model().objects.filter(pk=event.started_by_id, is_active=True)
+    notify(starter, kind=AlertKind.CIRCULATION_DONE, telegram=telegram,
+           text=f"{telegram.receipt_no} 传阅完毕。")
 
 
 def read_requested(event: ReadRequested) -> None:
@@ -89,6 +140,11 @@ def ocr_finished(event: OcrFinished) -> None:
 def connect() -> None:
     listen(TelegramRegistered, urgent_arrival)
     listen(Delivered, delivered)
+    listen(Delivered, unstaffed)
+    listen(DeliveryHandedBack, handed_back)
+    listen(TelegramReturned, returned)
+    listen(CirculationReached, circulation_reached)
+    listen(CirculationFinished, circulation_finished)
     listen(ReadRequested, read_requested)
     listen(UnknownUnitsFound, unknown_units)
     listen(TelegramOpened, opened)

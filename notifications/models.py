@@ -12,6 +12,11 @@ class AlertKind(models.TextChoices):
     DELIVERED = "delivered", "新来电待签收"
     UNKNOWN_UNITS = "unknown_units", "批办单位待处理"
     REMINDER = "reminder", "催办"
+    CIRCULATION = "circulation", "传阅待阅"
+    HANDBACK = "handback", "单位退回"
+    NO_STAFF = "no_staff", "待代签收"
+    CANCELLED = "cancelled", "分送撤销"
+    CIRCULATION_DONE = "circulation_done", "传阅完毕"
     SYSTEM = "system", "系统告警"
     OCR = "ocr", "扫描件识别"
 

@@ -16,7 +16,7 @@ from django.utils import timezone
 from audit import services as audit
 from core.errors import InvalidInput
 from core.events import Event, announce
-from vault import crypto
+from vault import crypto, files
 
 from . import engine
 from .models import LIFECYCLE, OcrJob, OcrState
@@ -62,10 +62,10 @@ def submit(*, actor: AbstractBaseUser, filename: str, content: bytes) -> OcrJob:
         sha256=hashlib.sha256(content).hexdigest(), key_id=crypto.keyring().current, created_by=actor,
     )
     LIFECYCLE.check_initial(job.state)
-    # Written before the row, as telegrams' scans are: a rollback leaves unreadable ciphertext, never a row
-    # pointing at nothing.
-    _write_sealed(job.scan_path, crypto.seal(content, job.scan_aad))
-    with transaction.atomic():
+    # Written before the row, as telegrams' scans are (a row never points at nothing), and removed again if the
+    # transaction is refused (vault.files).
+    with transaction.atomic(), files.removed_on_error() as written:
+        files.write_sealed(job.scan_path, crypto.seal(content, job.scan_aad), written)
         job.save()
         audit.record(actor, "ocr.submitted", job, {"filename": job.filename, "size": job.size, "sha256": job.sha256,
                                                    "content_type": kind})

@@ -21,9 +21,10 @@ from audit.services import record
 from directory import roles
 from directory.access import role_required
 from telegrams.access import telegram_for
+from telegrams.models import TelegramReturn
 
 from . import exports
-from .slip import display_name, slip_context
+from .slip import display_name, return_notice_context, slip_context
 
 FORMATS = {
     "pdf": "application/pdf",
@@ -64,6 +65,43 @@ def slip_pdf(request, pk: int):
         })
     response = HttpResponse(rendered.content, content_type=FORMATS["pdf"])
     return _attachment(response, f"处理单-{telegram.receipt_no}.pdf", f"slip-{telegram.pk}.pdf")
+
+
+def _returned(request, pk: int):
+    telegram = telegram_for(request.user, pk)
+    returned = TelegramReturn.objects.filter(telegram=telegram).select_related("returned_by__person").first()
+    if returned is None:
+        raise Http404("该来电没有退文")
+    return telegram, returned
+
+
+@role_required(roles.CLERK, roles.LEADER, roles.ADMIN)
+def return_notice(request, pk: int):
+    """The 退文告知单 to print (the office's document: not for unit staff)."""
+    telegram, returned = _returned(request, pk)
+    context = return_notice_context(telegram, returned, printed_by=request.user, for_pdf=False)
+    with transaction.atomic():
+        record(request.user, "telegram.print_return_notice", telegram, {"receipt_no": telegram.receipt_no, "format": "html"})
+    response = render(request, "printing/return_notice.html", context)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@role_required(roles.CLERK, roles.LEADER, roles.ADMIN)
+def return_notice_pdf(request, pk: int):
+    telegram, returned = _returned(request, pk)
+    from . import pdf
+
+    html = render_to_string("printing/return_notice.html",
+                            return_notice_context(telegram, returned, printed_by=request.user, for_pdf=True))
+    rendered = pdf.render_pdf(html)
+    with transaction.atomic():
+        record(request.user, "telegram.print_return_notice", telegram, {
+            "receipt_no": telegram.receipt_no, "format": "pdf", "pages": rendered.pages,
+            "sha256": hashlib.sha256(rendered.content).hexdigest(),
+        })
+    response = HttpResponse(rendered.content, content_type=FORMATS["pdf"])
+    return _attachment(response, f"退文告知单-{telegram.receipt_no}.pdf", f"return-notice-{telegram.pk}.pdf")
 
 
 def _back_to_register(request):

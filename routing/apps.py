@@ -14,5 +14,6 @@ class RoutingConfig(AppConfig):
 
         registry.register(registry.SealedField("routing.Delivery", "result_enc",
                                                lambda d: crypto.aad_for("delivery", d.pk, "result")))
+        registry.register(registry.SealedFiles("routing.ResultFile", "key_id", path=lambda f: f.path, aad=lambda f: f.aad))
         audit_display.register()  # how the audit log names this app's objects and data fields
         checks.register(deadline_settings)

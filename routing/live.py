@@ -1,7 +1,8 @@
 """What the unit inbox shows, reduced to a few numbers the live poll compares (notifications.live puts them into
 its one query). The inbox's open tabs are a set of deliveries per state; the count and the sum of ids of each set
-change whenever a delivery arrives, is signed, finishes or leaves in any other way — read from the
-(unit, state, …) index, so the cost follows the unit's open work, not its history."""
+change whenever a delivery arrives, is signed, finishes or leaves in any other way (退回, 转办, 退文), and the count
+of those nobody of the unit has opened yet changes with the 未读 marks — read from the (unit, state, …) index, so
+the cost follows the unit's open work, not its history."""
 from __future__ import annotations
 
 from django.db.models import Expression
@@ -23,4 +24,5 @@ def inbox_fields(unit_id: int | None) -> dict[str, Expression]:
         rows = Delivery.objects.filter(unit_id=unit_id, state=state)
         fields[f"inbox_{tab}"] = scalar(rows, "COUNT", "id")
         fields[f"inbox_{tab}_ids"] = scalar(rows, "SUM", "id")
+        fields[f"inbox_{tab}_unread"] = scalar(rows.filter(opened_at__isnull=True), "COUNT", "id")
     return fields

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -22,23 +24,39 @@ class DeliveryState(models.TextChoices):
     SIGNED = "signed", "办理中"
     DONE = "done", "已办结"
     READ = "read", "已阅"
+    RETURNED = "returned", "已退回"  # the unit sent it back (routed to it by mistake)
+    TRANSFERRED = "transferred", "已转办"  # the unit passed it on to another unit, its leader agreeing
+    CANCELLED = "cancelled", "已撤销"  # the telegram was returned to its sender (退文)
+
+
+# A delivery in one of these states is no longer the unit's business: it neither holds the telegram open nor
+# counts towards its being done.
+CLOSED_OFF = ("returned", "transferred", "cancelled")
+# Still open: waiting for the unit to sign or to finish.
+OPEN = ("pending", "delivered", "signed")
 
 
 class OrderState(models.TextChoices):
     PENDING = "pending", "待分送"
     DONE = "done", "已分送"
+    CANCELLED = "cancelled", "已撤销"
 
 
 _D, _O = DeliveryState, OrderState
 # Which state may follow which (routing.actions checks every assignment against these tables).
 DELIVERY_LIFECYCLE = Lifecycle("分送", DeliveryState, {
-    _D.PENDING: {_D.DELIVERED},
-    _D.DELIVERED: {_D.SIGNED, _D.READ},  # 阅知 deliveries are marked 已阅 when signed for
-    _D.SIGNED: {_D.DONE},
+    _D.PENDING: {_D.DELIVERED, _D.CANCELLED},
+    _D.DELIVERED: {_D.SIGNED, _D.READ, _D.RETURNED, _D.TRANSFERRED, _D.CANCELLED},  # 阅知: 已阅 when signed for
+    _D.SIGNED: {_D.DONE, _D.RETURNED, _D.TRANSFERRED, _D.CANCELLED},
     _D.DONE: set(),
     _D.READ: set(),
+    _D.RETURNED: set(),
+    _D.TRANSFERRED: set(),
+    _D.CANCELLED: set(),
 }, initial={_D.PENDING, _D.DELIVERED})
-ORDER_LIFECYCLE = Lifecycle("分送指令", OrderState, {_O.PENDING: {_O.DONE}, _O.DONE: set()}, initial={_O.PENDING})
+ORDER_LIFECYCLE = Lifecycle("分送指令", OrderState, {
+    _O.PENDING: {_O.DONE, _O.CANCELLED}, _O.DONE: set(), _O.CANCELLED: set(),
+}, initial={_O.PENDING})
 
 
 class Subject(models.TextChoices):
@@ -61,6 +79,9 @@ class RoutingOrder(models.Model):
         INSTRUCTION = "instruction", "批办"
         ANNOTATION = "annotation", "批示"
         RESOLVED = "resolved", "待处理单位补充分送"
+        REROUTE = "reroute", "退回后重新分送"
+        TRANSFER = "transfer", "转办"
+        CIRCULATE = "circulate", "阅件传阅"
 
     source = models.CharField("来源", max_length=16, choices=Source.choices)
     text = models.TextField("指示原文")
@@ -101,6 +122,13 @@ class Delivery(models.Model):
         settings.AUTH_USER_MODEL, verbose_name="办结人", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     result_enc = models.TextField("办理结果（密文）", blank=True, editable=False)
+    # Read receipt: the first time someone of the unit opened the telegram (未读 → 已读).
+    opened_at = models.DateTimeField("首次阅读时间", null=True, blank=True)
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="首次阅读人", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # 代签收: the clerk signed for a unit that has no account yet (signed_by is the clerk).
+    proxy_signed = models.BooleanField("代签收", default=False, db_default=False)  # db_default: rows loaded by plain SQL
 
     class Meta:
         verbose_name = "分送"
@@ -111,6 +139,8 @@ class Delivery(models.Model):
             models.CheckConstraint(
                 condition=~Q(state="done") | Q(done_at__isnull=False), name="delivery_done_has_time"
             ),
+            models.CheckConstraint(condition=Q(proxy_signed=False) | Q(signed_at__isnull=False),
+                                   name="delivery_proxy_signed_is_signed"),
         ]
         indexes = [
             models.Index(fields=["unit", "state", "precedence_rank", "deadline"], name="delivery_inbox_idx"),
@@ -121,6 +151,21 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.telegram_id}→{self.unit_id}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN
+
+    @property
+    def receipt(self) -> str:
+        """The read receipt as lists show it: 未读 / 已读 (someone of the unit opened it) / 已阅 (marked read)."""
+        if self.state == DeliveryState.READ:
+            return "已阅"
+        return "已读" if self.opened_at else "未读"
+
+    @property
+    def receipt_code(self) -> str:
+        return {"已阅": "read", "已读": "opened"}.get(self.receipt, "unread")
 
     @property
     def result(self) -> str:
@@ -210,3 +255,87 @@ class UnknownUnit(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ResultFile(models.Model):
+    """An attachment to a unit's 办理结果, sealed on disk like a scan (SCAN_ROOT/<uid>.bin). Shown to the clerk,
+    leaders and the unit itself, never to other units."""
+
+    uid = models.UUIDField("标识", default=uuid.uuid4, unique=True, editable=False)
+    delivery = models.ForeignKey(Delivery, verbose_name="分送", on_delete=models.PROTECT, related_name="files")
+    filename = models.CharField("文件名", max_length=200)
+    content_type = models.CharField("类型", max_length=100)
+    size = models.PositiveIntegerField("大小")
+    sha256 = models.CharField("SHA-256", max_length=64)
+    key_id = models.CharField("密钥", max_length=32)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="上传人", on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField("上传时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "办理结果附件"
+        verbose_name_plural = "办理结果附件"
+        ordering = ["uploaded_at", "id"]
+
+    def __str__(self) -> str:
+        return self.filename
+
+    @property
+    def aad(self) -> bytes:
+        return crypto.aad_for("result_file", self.uid, "content")
+
+    @property
+    def path(self):
+        return settings.SCAN_ROOT / f"{self.uid}.bin"
+
+    def read(self) -> bytes:
+        return crypto.open_sealed(self.path.read_bytes(), self.aad)
+
+
+class Handback(models.Model):
+    """退回: a unit sends back a telegram routed to it by mistake, saying why. It waits on the clerk's list until
+    the clerk (or a leader) routes it to the right unit or decides it needs no other unit."""
+
+    delivery = models.OneToOneField(Delivery, verbose_name="分送", on_delete=models.PROTECT, related_name="handback")
+    reason = models.CharField("退回原因", max_length=300)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="退回人", on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField("退回时间", auto_now_add=True)
+    resolved_at = models.DateTimeField("处理时间", null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="处理人", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    rerouted_to = models.ForeignKey(
+        "directory.Unit", verbose_name="改送单位", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    resolution = models.CharField("处理说明", max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = "单位退回"
+        verbose_name_plural = "单位退回"
+        ordering = ["at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(reason=""), name="handback_has_reason"),
+            models.CheckConstraint(condition=Q(resolved_at__isnull=True) | Q(rerouted_to__isnull=False) | ~Q(resolution=""),
+                                   name="handback_resolution_says_how"),
+        ]
+        indexes = [models.Index(fields=["resolved_at", "at"], name="handback_open_idx")]
+
+
+class Transfer(models.Model):
+    """转办: a unit passes its delivery on to another unit, with a reason and the name of its leader who agreed.
+    The other unit gets a delivery of the same role (through an order, like any routing)."""
+
+    delivery = models.OneToOneField(Delivery, verbose_name="分送", on_delete=models.PROTECT, related_name="transfer")
+    to_unit = models.ForeignKey("directory.Unit", verbose_name="转办给", on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField("转办原因", max_length=300)
+    approved_by = models.CharField("同意转办的单位领导", max_length=50)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="经办人", on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField("转办时间", auto_now_add=True)
+    order = models.ForeignKey(RoutingOrder, verbose_name="分送指令", on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = "转办"
+        verbose_name_plural = "转办"
+        ordering = ["at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(reason="") & ~Q(approved_by=""), name="transfer_has_reason_and_approval"),
+        ]

@@ -21,7 +21,7 @@ from itertools import product
 
 from django.db import connection, transaction
 from django.db.models import Count, F, Q, Value
-from django.db.models.functions import TruncDate, TruncMonth
+from django.db.models.functions import Coalesce, NullIf, TruncDate, TruncMonth
 from django.utils import timezone
 
 from routing.models import Delivery, Role, RoutingEvent
@@ -41,10 +41,9 @@ HANDLE, READ = "handle", "read"
 KIND_LABELS = {HANDLE: "办件", READ: "阅件"}
 
 
-def kind_expression():
-    """办件/阅件 of a telegram: its `kind` once the register has one (the procedure issue), 办件 until then."""
-    names = {f.name for f in Telegram._meta.get_fields()}
-    return F("kind") if "kind" in names else Value(HANDLE)
+def kind_expression(prefix: str = ""):
+    """办件/阅件 of a telegram: its 初审 mark (`kind`, handle|read); one not reviewed yet ("") counts as 办件."""
+    return Coalesce(NullIf(F(f"{prefix}kind"), Value("")), Value(HANDLE))
 
 
 # --- periods -----------------------------------------------------------------------------------------------
@@ -198,8 +197,7 @@ def _rebuild_days(start: datetime, end: datetime) -> None:
 
 
 def kind_expression_via_telegram():
-    expression = kind_expression()
-    return F("telegram__kind") if isinstance(expression, F) else expression
+    return kind_expression("telegram__")
 
 
 def _deliveries(start: datetime, end: datetime):

@@ -68,9 +68,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_filters",
     "axes",
-    "django_otp",
-    "directory.otp_apps.AuthenticatorConfig",  # django_otp.plugins.otp_totp, under Chinese names
-    "directory.otp_apps.RecoveryCodesConfig",  # django_otp.plugins.otp_static (recovery codes), likewise
+    "django_otp",  # its middleware and helpers; the devices are our own (directory/devices.py: sealed, hashed)
     "csp",
     "rest_framework",
     "drf_spectacular",
@@ -249,7 +247,6 @@ if set(OTP_REQUIRED_ROLES) - set(_ROLE_ALIASES.values()):
     raise ImproperlyConfigured(f"OTP_REQUIRED_ROLES: unknown role in {OTP_REQUIRED_ROLES}")
 OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="明电收文管理系统")
 OTP_RECOVERY_CODES = 10
-OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # the Django admin never shows an authenticator key or a recovery code
 if not DEBUG:
     SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
@@ -369,6 +366,8 @@ CELERY_BEAT_SCHEDULE = {
     "sign-audit-checkpoint": {"task": "audit.tasks.sign_checkpoint", "schedule": AUDIT_CHECKPOINT_INTERVAL},
     "refresh-stats": {"task": "stats.tasks.refresh_stats", "schedule": STATS_REFRESH_INTERVAL},
     "rebuild-stats": {"task": "stats.tasks.refresh_stats", "schedule": crontab(hour=2, minute=30), "kwargs": {"full": True}},
+    # Scan files a crash (or a failed COMMIT) left without a row, once they are an hour old (vault/files.py).
+    "sweep-orphan-scans": {"task": "vault.sweep_orphans", "schedule": 3600.0},
 }
 # The intake folder (off unless set): beat looks at it every INTAKE_FOLDER_INTERVAL seconds; .txt files are
 # registered like `import_telegram`, scans (PDF/JPEG/PNG) queued for OCR and listed for a clerk to confirm

@@ -11,19 +11,34 @@ from typing import NamedTuple
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.db.models.functions import Now
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from audit.services import record, record_many
 from core.errors import ActionError, Duplicate, InvalidInput, NotAllowed
 from core.events import announce
 from directory import snapshot
-from vault import crypto
+from vault import crypto, files
 
 from . import numbering
-from .events import TelegramOpened, TelegramRegistered, TelegramVoided
-from .inputs import HEADER_FIELDS, ScanUpload, TelegramInput, normalize_doc_no
-from .models import TELEGRAM_LIFECYCLE, Precedence, Scan, Telegram, TelegramChange, TelegramState
+from .events import TelegramClosed, TelegramOpened, TelegramRegistered, TelegramVoided
+from .inputs import HEADER_FIELDS, ReplyInput, ReturnInput, ScanUpload, TelegramInput, normalize_doc_no
+from .models import (
+    TELEGRAM_LIFECYCLE,
+    Precedence,
+    Reading,
+    Reply,
+    ReplyMethod,
+    ReturnReason,
+    Scan,
+    Telegram,
+    TelegramChange,
+    TelegramKind,
+    TelegramReturn,
+    TelegramState,
+)
 
 # An audit entry prepared by another app for the registration's own append: (action, obj, data, object_type).
 AuditItem = tuple
@@ -112,18 +127,15 @@ def _unit_id_for(name: str, units: snapshot.Snapshot | None = None) -> int | Non
     return found.id if found else None
 
 
-def _store_scan(telegram: Telegram, upload: ScanUpload, actor: AbstractBaseUser) -> Scan:
+def _store_scan(telegram: Telegram, upload: ScanUpload, actor: AbstractBaseUser, written: list) -> Scan:
     scan = Scan(
         telegram=telegram, filename=upload.filename[:200], content_type=upload.content_type,
         size=len(upload.content), sha256=hashlib.sha256(upload.content).hexdigest(), uploaded_by=actor,
         key_id=crypto.keyring().current,
     )
-    scan.path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = scan.path.with_suffix(".tmp")
-    tmp.write_bytes(crypto.seal(upload.content, scan.aad))
-    tmp.replace(scan.path)
-    # The file is written before the row; if the transaction rolls back the orphan file is unreadable
-    # ciphertext without a row, which `rotate_keys --remove-orphans` removes. The row never points at nothing.
+    # The file before the row, so the row never points at nothing; `written` lets register remove the file
+    # when its transaction rolls back (vault.files).
+    files.write_sealed(scan.path, crypto.seal(upload.content, scan.aad), written)
     scan.save()
     return scan
 
@@ -157,7 +169,7 @@ def register(data: TelegramInput, *, actor: AbstractBaseUser, state: str = Teleg
     getattr(actor, "person", None)  # the audit entry names the actor: load it now, not while others queue
     paper_no = numbering.check_paper_number(data.receipt_no, telegram.receipt_year) if data.receipt_no else None  # (year, seq)
     try:
-        with transaction.atomic():
+        with transaction.atomic(), files.removed_on_error() as written:  # a refusal leaves no scan file behind
             if paper_no:  # a number already written on paper: rare, so it simply takes the counter's lock first
                 if data.sender_doc_no and Telegram.objects.filter(
                     sender_unit_name=sender, sender_doc_no=data.sender_doc_no
@@ -165,7 +177,7 @@ def register(data: TelegramInput, *, actor: AbstractBaseUser, state: str = Teleg
                     raise _duplicate(data)
                 telegram.receipt_no, telegram.receipt_seq = numbering.claim(*paper_no), paper_no[1]
             telegram.save(force_insert=True)
-            scans = [_store_scan(telegram, s, actor) for s in data.scans]
+            scans = [_store_scan(telegram, s, actor, written) for s in data.scans]
             attached = attach(telegram) if attach else []
             # Registrations queue from here to COMMIT, one at a time (gapless numbers, one audit chain): only
             # the number and the audit entries are written in the queue.
@@ -308,7 +320,7 @@ def add_scans(telegram: Telegram, scans: list[ScanUpload], actor: AbstractBaseUs
     closed: it refuses."""
     if not scans:
         raise InvalidInput("请选择要上传的扫描件。", field="scans")
-    with transaction.atomic():
+    with transaction.atomic(), files.removed_on_error() as written:  # a refusal leaves no scan file behind
         telegram = _locked(telegram)
         if telegram.state in (TelegramState.VOID, TelegramState.ARCHIVED):
             raise NotAllowed(f"{TelegramState(telegram.state).label}的来电不能补充扫描件。", code="closed")
@@ -317,7 +329,7 @@ def add_scans(telegram: Telegram, scans: list[ScanUpload], actor: AbstractBaseUs
         for upload in scans:
             scan = held.get(hashlib.sha256(upload.content).hexdigest())
             if scan is None:
-                scan = _store_scan(telegram, upload, actor)
+                scan = _store_scan(telegram, upload, actor, written)
                 held[scan.sha256] = scan
                 added.append(scan)
             result.append(scan)
@@ -329,8 +341,212 @@ def add_scans(telegram: Telegram, scans: list[ScanUpload], actor: AbstractBaseUs
 
 
 def read_body(telegram: Telegram, *, actor: AbstractBaseUser) -> str:
-    """Decrypt the body for display; viewing is itself an audited action."""
+    """Decrypt the body for display; viewing is itself an audited action, and a read receipt (first opened at)."""
     with transaction.atomic():
+        _note_reading(telegram, actor)
         record(actor, "telegram.view_body", telegram, {"receipt_no": telegram.receipt_no})
         announce(TelegramOpened(telegram.pk, actor.pk))
     return telegram.body
+
+
+def _note_reading(telegram: Telegram, user) -> None:
+    now = timezone.now()
+    seen = Reading.objects.filter(telegram=telegram, user=user)
+    if seen.update(last_opened_at=now, times=F("times") + 1):
+        return
+    try:
+        with transaction.atomic():
+            Reading.objects.create(telegram=telegram, user=user, first_opened_at=now, last_opened_at=now)
+    except IntegrityError:  # the same person's other tab got there first
+        seen.update(last_opened_at=now, times=F("times") + 1)
+
+
+def _state_label(state: str) -> str:
+    return TELEGRAM_LIFECYCLE.label(state)
+
+
+# ------------------------------------------------------------------------------------------ 初审 and 拟办
+
+
+def review(telegram: Telegram, *, kind: str, actor: AbstractBaseUser) -> Telegram:
+    """初审 passed: the clerk marks the telegram 阅件 or 办件 (and may change the mark while it is open).
+    Marking it again the same way changes nothing (a double click)."""
+    if kind not in TelegramKind.values:
+        raise InvalidInput("请选择阅件或办件。", field="kind")
+    with transaction.atomic():
+        telegram = _locked(telegram)
+        if telegram.is_closed:
+            raise NotAllowed(f"该来电{_state_label(telegram.state)}，不能再初审。", code="closed")
+        if telegram.kind == kind:
+            return telegram
+        old = telegram.kind
+        telegram.kind, telegram.reviewed_at, telegram.reviewed_by = kind, timezone.now(), actor
+        telegram.save(update_fields=["kind", "reviewed_at", "reviewed_by", "updated_at"])
+        TelegramChange.objects.create(telegram=telegram, by=actor, field="kind",
+                                      old=TelegramKind(old).label if old else "", new=TelegramKind(kind).label,
+                                      reason="初审" if not old else "初审改判")
+        record(actor, "telegram.review", telegram, {"receipt_no": telegram.receipt_no, "kind": kind, "previous": old})
+    return telegram
+
+
+MAX_PROPOSAL_LENGTH = 2000
+
+
+def set_proposal(telegram: Telegram, text: str, *, actor: AbstractBaseUser) -> AuditItem | None:
+    """拟办: write the office's proposal on a telegram the caller has locked (annotations.actions.propose checks
+    its units against the directory first). Returns the audit item for the caller's append, None if unchanged."""
+    assert transaction.get_connection().in_atomic_block
+    text = (text or "").strip()
+    if telegram.is_closed:
+        raise NotAllowed(f"该来电{_state_label(telegram.state)}，不能再拟办。", code="closed")
+    if text == telegram.proposal:
+        return None
+    old = telegram.proposal
+    telegram.proposal = text
+    telegram.save(update_fields=["proposal", "updated_at"])
+    TelegramChange.objects.create(telegram=telegram, by=actor, field="proposal", old=old, new=text,
+                                  reason="拟办" if not old else "修改拟办")
+    return ("telegram.propose", telegram, {"receipt_no": telegram.receipt_no, "proposal": text, "previous": old}, "")
+
+
+# ------------------------------------------------------------------------------------------------- 退文
+
+
+class AlreadyReturned(Duplicate):
+    code = "already_returned"
+
+
+MAX_NOTE_LENGTH = 500
+
+
+def check_return(data: ReturnInput) -> ReturnInput:
+    """The 退文 checklist as given: at least one known reason, 其他 with its text, lengths."""
+    unknown = [r for r in data.reasons if r not in ReturnReason.values]
+    if unknown:
+        raise InvalidInput("退文原因不正确。", field="reasons")
+    reasons = [r for r in ReturnReason.values if r in data.reasons]  # the checklist's order, each once
+    if not reasons:
+        raise InvalidInput("请至少勾选一项退文原因。", field="reasons")
+    other = (data.other_reason or "").strip() if ReturnReason.OTHER in reasons else ""
+    if ReturnReason.OTHER in reasons and not other:
+        raise InvalidInput("勾选“其他”时请写明退文原因。", field="other_reason")
+    if len(other) > 200:
+        raise InvalidInput("其他原因不能超过200字。", field="other_reason")
+    note = (data.note or "").strip()
+    if len(note) > MAX_NOTE_LENGTH:
+        raise InvalidInput(f"说明不能超过{MAX_NOTE_LENGTH}字。", field="note")
+    return ReturnInput(reasons=reasons, other_reason=other, note=note, submission_key=data.submission_key)
+
+
+_RETURN_REFUSED = {
+    TelegramState.RETURNED: "该来电已经退文。",
+    TelegramState.ARCHIVED: "已归档的来电不能退文。",
+    TelegramState.VOID: "已作废的来电不能退文。",
+    TelegramState.DONE: "该来电已办结，不能退文。",
+    TelegramState.CLOSED: "该来电已办毕，不能退文。",
+}
+
+
+def mark_returned(telegram: Telegram, data: ReturnInput, *, actor: AbstractBaseUser) -> tuple[TelegramReturn, AuditItem]:
+    """退文 of a telegram the caller has locked (routing.actions.return_telegram, which also cancels its open
+    deliveries): the state, the 退文 record and the change; the audit item goes into the caller's append."""
+    assert transaction.get_connection().in_atomic_block
+    data = check_return(data)
+    if telegram.state == TelegramState.RETURNED and data.submission_key and \
+            TelegramReturn.objects.filter(telegram=telegram, submission_key=data.submission_key).exists():
+        raise AlreadyReturned("该来电已经退文，未重复提交。", existing=telegram.pk)
+    TELEGRAM_LIFECYCLE.check(telegram.state, TelegramState.RETURNED, message=_RETURN_REFUSED.get(telegram.state))
+    returned = TelegramReturn.objects.create(telegram=telegram, reasons=data.reasons, other_reason=data.other_reason,
+                                             note=data.note, returned_by=actor, submission_key=data.submission_key or None)
+    old = telegram.state
+    telegram.state = TelegramState.RETURNED
+    telegram.save(update_fields=["state", "updated_at"])
+    TelegramChange.objects.create(telegram=telegram, by=actor, field="state", old=_state_label(old),
+                                  new=TelegramState.RETURNED.label, reason="退文：" + "；".join(returned.reason_labels))
+    return returned, ("telegram.return", telegram, {
+        "receipt_no": telegram.receipt_no, "reasons": data.reasons, "other_reason": data.other_reason,
+        "note": data.note, "previous_state": old,
+    }, "")
+
+
+# ------------------------------------------------------------------------------------------------- 答复
+
+
+class AlreadyReplied(Duplicate):
+    code = "already_replied"
+
+
+MAX_REPLY_LENGTH = 5000
+
+_CLOSE_REFUSED = {
+    TelegramState.CLOSED: "该来电已答复办毕。",
+    TelegramState.INSTRUCTED: "尚有单位未办结，不能答复办毕。",
+    TelegramState.IN_PROGRESS: "尚有单位未办结，不能答复办毕。",
+    TelegramState.RETURNED: "已退文的来电不再答复。",
+    TelegramState.ARCHIVED: "已归档的来电不能再答复。",
+    TelegramState.VOID: "已作废的来电不能答复。",
+}
+
+
+def check_reply(data: ReplyInput, *, received_at: datetime | None = None) -> ReplyInput:
+    if not data.needed:
+        note = (data.note or "").strip()
+        if not note:
+            raise InvalidInput("请说明无需答复的原因。", field="note")
+        if len(note) > 200:
+            raise InvalidInput("说明不能超过200字。", field="note")
+        return ReplyInput(needed=False, note=note, submission_key=data.submission_key)
+    if data.method not in ReplyMethod.values:
+        raise InvalidInput("请选择答复方式（电报、传真或公文）。", field="method")
+    text = (data.text or "").strip()
+    if not text:
+        raise InvalidInput("请填写答复内容。", field="text")
+    if len(text) > MAX_REPLY_LENGTH:
+        raise InvalidInput(f"答复内容不能超过{MAX_REPLY_LENGTH}字。", field="text")
+    if data.replied_at is None:
+        raise InvalidInput("请填写答复时间。", field="replied_at")
+    if data.replied_at > timezone.now() + timezone.timedelta(minutes=1):
+        raise InvalidInput("答复时间不能晚于当前时间。", field="replied_at")
+    if received_at is not None and data.replied_at < received_at:
+        raise InvalidInput("答复时间不能早于收报时间。", field="replied_at")
+    by = (data.replied_by or "").strip()
+    if not by:
+        raise InvalidInput("请填写答复人。", field="replied_by")
+    if len(by) > 50:
+        raise InvalidInput("答复人不能超过50字。", field="replied_by")
+    doc_no = normalize_doc_no(data.doc_no)
+    if len(doc_no) > 64:
+        raise InvalidInput("答复文号不能超过64字。", field="doc_no")
+    return ReplyInput(needed=True, method=data.method, text=text, replied_at=data.replied_at, replied_by=by,
+                      doc_no=doc_no, submission_key=data.submission_key)
+
+
+def reply(telegram: Telegram, data: ReplyInput, *, actor: AbstractBaseUser) -> Reply:
+    """答复: record what was reported to the sender (or that no reply is needed); the telegram closes (已办毕).
+    Allowed once nothing is open: a telegram all of whose units finished (已办结), or one that was never routed."""
+    data = check_reply(data, received_at=telegram.received_at)
+    with transaction.atomic():
+        telegram = _locked(telegram)
+        if data.submission_key and Reply.objects.filter(telegram=telegram, submission_key=data.submission_key).exists():
+            raise AlreadyReplied("答复已经登记，未重复提交。", existing=telegram.pk)
+        TELEGRAM_LIFECYCLE.check(telegram.state, TelegramState.CLOSED, message=_CLOSE_REFUSED.get(telegram.state))
+        answer = Reply(telegram=telegram, needed=data.needed, method=data.method, doc_no=data.doc_no,
+                       replied_at=data.replied_at, replied_by=data.replied_by, note=data.note, recorded_by=actor,
+                       submission_key=data.submission_key or None)
+        answer.set_text(data.text)
+        answer.save()
+        old = telegram.state
+        telegram.state = TelegramState.CLOSED
+        telegram.save(update_fields=["state", "updated_at"])
+        how = f"{answer.get_method_display()}答复" if data.needed else f"无需答复（{data.note}）"
+        TelegramChange.objects.create(telegram=telegram, by=actor, field="state", old=_state_label(old),
+                                      new=TelegramState.CLOSED.label, reason=how[:200])
+        record(actor, "telegram.reply", telegram, {
+            "receipt_no": telegram.receipt_no, "needed": data.needed, "method": data.method, "doc_no": data.doc_no,
+            "replied_at": timezone.localtime(data.replied_at).isoformat() if data.replied_at else None,
+            "replied_by": data.replied_by, "note": data.note,
+            # A keyed digest: evidence of the exact text without putting it in clear into the ledger.
+            "text_hmac": salted_hmac("reply.text", data.text, algorithm="sha256").hexdigest() if data.text else "",
+        })
+    announce(TelegramClosed(telegram.pk, telegram.receipt_no, data.needed))
+    return answer

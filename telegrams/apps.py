@@ -13,4 +13,5 @@ class TelegramsConfig(AppConfig):
         registry.register(registry.SealedField("telegrams.Telegram", "body_enc",
                                                lambda t: crypto.aad_for("telegram", t.uid, "body")))
         registry.register(registry.SealedFiles("telegrams.Scan", "key_id", path=lambda s: s.path, aad=lambda s: s.aad))
+        registry.register(registry.SealedField("telegrams.Reply", "text_enc", lambda r: crypto.aad_for("reply", r.uid, "text")))
         audit_display.register()  # how the audit log names this app's objects and data fields

@@ -6,7 +6,7 @@ from django.urls import reverse
 from audit import catalog
 
 from .filters import RegisterFilter
-from .models import Scan, Telegram, TelegramState
+from .models import ReplyMethod, ReturnReason, Scan, Telegram, TelegramKind, TelegramState
 
 
 def _history(pk: int) -> str:
@@ -48,4 +48,20 @@ def register() -> None:
          "date_to": "收报日期至"} | {name: f.label for name, f in RegisterFilter.base_filters.items()
                                     if name not in ("date_from", "date_to")},
         values={"state": dict(TelegramState.choices)}, object_types=["telegrams.register"],
+    )
+
+    # Issue 12: 初审, 拟办, 退文, 答复.
+    catalog.register_actions({
+        "telegram.review": "初审", "telegram.propose": "拟办", "telegram.return": "退文",
+        "telegram.print_return_notice": "打印退文告知单", "telegram.reply": "答复",
+    })
+    catalog.register_fields(
+        {"previous": "原值", "reasons": "退文原因", "other_reason": "其他原因", "note": "说明",
+         "previous_state": "原状态", "cancelled": "撤销分送的单位", "orders_cancelled": "撤销的分送指令",
+         "needed": "需要答复", "method": "答复方式", "doc_no": "答复文号", "replied_at": "答复时间",
+         "replied_by": "答复人", "text_hmac": "答复内容摘要（HMAC）"},
+        values={"kind": dict(TelegramKind.choices), "previous": dict(TelegramKind.choices),
+                "reasons": dict(ReturnReason.choices), "method": dict(ReplyMethod.choices),
+                "previous_state": dict(TelegramState.choices)},
+        object_types=["telegrams.telegram"],
     )

@@ -27,3 +27,12 @@ class TelegramOpened(Event):
 
     telegram_id: int
     user_id: int
+
+
+@dataclass(frozen=True)
+class TelegramClosed(Event):
+    """答复 recorded (or no reply needed): the telegram is 已办毕."""
+
+    telegram_id: int
+    receipt_no: str
+    replied: bool

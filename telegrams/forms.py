@@ -8,9 +8,11 @@ import re
 from django import forms
 from django.conf import settings
 
+from core.forms import SubmissionTokenField
+
 from . import scanfiles
-from .inputs import ScanUpload
-from .models import Precedence
+from .inputs import ReplyInput, ReturnInput, ScanUpload
+from .models import Precedence, ReplyMethod, ReturnReason, TelegramKind
 from .textparse import split_units
 
 # Magic numbers: a scan is judged by its content, never by its name or the browser's claim.
@@ -113,3 +115,52 @@ class AddScansForm(forms.Form):
     """补充扫描件 on the telegram page."""
 
     scans = ScanField(label="补充扫描件", required=False, help_text="PDF、JPEG 或 PNG，可多选")
+
+
+class ReviewForm(forms.Form):
+    """初审: 阅件 or 办件 (退文 has its own form)."""
+
+    kind = forms.ChoiceField(label="件别", choices=TelegramKind.choices, widget=forms.RadioSelect,
+                             error_messages={"required": "请选择阅件或办件。", "invalid_choice": "请选择阅件或办件。"})
+
+
+class ReturnForm(forms.Form):
+    """退文: the checklist of reasons, 其他 with its text, a note (the 退文告知单 prints them)."""
+
+    reasons = forms.MultipleChoiceField(label="退文原因", choices=ReturnReason.choices, widget=forms.CheckboxSelectMultiple,
+                                        error_messages={"required": "请至少勾选一项退文原因。",
+                                                        "invalid_choice": "退文原因不正确。"})
+    other_reason = forms.CharField(label="其他原因", max_length=200, required=False,
+                                   help_text="勾选“其他”时必填", error_messages={"max_length": "其他原因不能超过200字。"})
+    note = forms.CharField(label="说明", max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 3}),
+                           help_text="如：请按规定渠道重新报送。将印在退文告知单上。",
+                           error_messages={"max_length": "说明不能超过500字。"})
+    submission = SubmissionTokenField()
+
+    def to_input(self) -> ReturnInput:
+        c = self.cleaned_data
+        return ReturnInput(reasons=list(c["reasons"]), other_reason=c["other_reason"], note=c["note"],
+                           submission_key=c["submission"])
+
+
+class ReplyForm(forms.Form):
+    """答复: what was reported to the sender, how, when, by whom — or that no reply is needed (and why)."""
+
+    needed = forms.TypedChoiceField(label="是否答复", choices=[("1", "已答复来电单位"), ("0", "无需答复")], coerce=lambda v: v == "1",
+                                    initial="1", widget=forms.RadioSelect, error_messages={"required": "请选择是否答复。"})
+    method = forms.ChoiceField(label="答复方式", choices=[("", "请选择"), *ReplyMethod.choices], required=False)
+    doc_no = forms.CharField(label="答复文号", max_length=64, required=False, help_text="电报或公文的字号，可不填")
+    replied_at = forms.DateTimeField(label="答复时间", required=False,
+                                     input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"],
+                                     widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+                                     error_messages={"invalid": "答复时间格式不正确。"})
+    replied_by = forms.CharField(label="答复人", max_length=50, required=False)
+    text = forms.CharField(label="答复内容", max_length=5000, required=False, widget=forms.Textarea(attrs={"rows": 5}),
+                           help_text="向来电单位报告了什么", error_messages={"max_length": "答复内容不能超过5000字。"})
+    note = forms.CharField(label="无需答复的原因", max_length=200, required=False, error_messages={"max_length": "说明不能超过200字。"})
+    submission = SubmissionTokenField()
+
+    def to_input(self) -> ReplyInput:
+        c = self.cleaned_data
+        return ReplyInput(needed=c["needed"], method=c["method"], text=c["text"], replied_at=c["replied_at"],
+                          replied_by=c["replied_by"], doc_no=c["doc_no"], note=c["note"], submission_key=c["submission"])

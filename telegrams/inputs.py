@@ -50,3 +50,27 @@ HEADER_FIELDS = (
     "sender_unit_name", "precedence", "received_at", "title", "sending_unit", "issuer", "sender_doc_no",
     "addressees", "cc", "pages", "copies", "signatory", "signed_on",
 )
+
+
+@dataclass
+class ReturnInput:
+    """退文: the reasons ticked on the checklist (ReturnReason values), the text of 其他, a note."""
+
+    reasons: list[str]
+    other_reason: str = ""
+    note: str = ""
+    submission_key: str = ""
+
+
+@dataclass
+class ReplyInput:
+    """答复: what was reported to the sender, how (ReplyMethod), when and by whom — or `needed=False` with why."""
+
+    needed: bool = True
+    method: str = ""
+    text: str = ""
+    replied_at: datetime | None = None
+    replied_by: str = ""
+    doc_no: str = ""
+    note: str = ""
+    submission_key: str = ""

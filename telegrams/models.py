@@ -28,19 +28,32 @@ class TelegramState(models.TextChoices):
     DONE = "done", "已办结"
     ARCHIVED = "archived", "已归档"
     VOID = "void", "已作废"
+    RETURNED = "returned", "已退文"
+    CLOSED = "closed", "已办毕"
+
+
+class TelegramKind(models.TextChoices):
+    """初审 marks each telegram: 阅件 is circulated and read, 办件 goes 拟办 → 批示 → units."""
+
+    READ = "read", "阅件"
+    HANDLE = "handle", "办件"
 
 
 _S = TelegramState
 # Which state may follow which; telegrams.actions checks every assignment against this table. A telegram follows
 # its deliveries (已批办 → 办理中 → 已办结, back to 办理中 when a later 批示 routes to new units); 作废 ends
-# everything; a 批办/批示 that only says 存档 files it.
+# everything; a 批办/批示 that only says 存档 files it. 初审 may return it (退文) while nobody has finished it;
+# a recorded 答复 (or "no reply needed") closes it (已办毕) once nothing is left open; a later 批示 that routes
+# reopens a closed one.
 TELEGRAM_LIFECYCLE = Lifecycle("来电", TelegramState, {
-    _S.REGISTERED: {_S.INSTRUCTED, _S.ARCHIVED, _S.VOID},
-    _S.INSTRUCTED: {_S.IN_PROGRESS, _S.DONE, _S.ARCHIVED, _S.VOID},
-    _S.IN_PROGRESS: {_S.INSTRUCTED, _S.DONE, _S.ARCHIVED, _S.VOID},
-    _S.DONE: {_S.IN_PROGRESS, _S.ARCHIVED, _S.VOID},
+    _S.REGISTERED: {_S.INSTRUCTED, _S.ARCHIVED, _S.VOID, _S.RETURNED, _S.CLOSED},
+    _S.INSTRUCTED: {_S.IN_PROGRESS, _S.DONE, _S.ARCHIVED, _S.VOID, _S.RETURNED},
+    _S.IN_PROGRESS: {_S.INSTRUCTED, _S.DONE, _S.ARCHIVED, _S.VOID, _S.RETURNED},
+    _S.DONE: {_S.IN_PROGRESS, _S.ARCHIVED, _S.VOID, _S.CLOSED},
     _S.ARCHIVED: {_S.VOID},
     _S.VOID: set(),
+    _S.RETURNED: {_S.ARCHIVED, _S.VOID},
+    _S.CLOSED: {_S.INSTRUCTED, _S.IN_PROGRESS, _S.ARCHIVED, _S.VOID},
 }, initial={_S.REGISTERED, _S.INSTRUCTED, _S.ARCHIVED})
 
 
@@ -88,6 +101,13 @@ class Telegram(models.Model):
     instruction = models.TextField("批办", blank=True)
     proposal = models.TextField("拟办意见", blank=True)
     state = models.CharField("状态", max_length=16, choices=TelegramState.choices, default=TelegramState.REGISTERED)
+    # 初审: who checked the telegram and when, and whether it is a 阅件 or a 办件 ("" until then).
+    # A database default as well: rows written by plain SQL (bench/data.py's bulk load) are "not reviewed yet".
+    kind = models.CharField("件别", max_length=8, choices=TelegramKind.choices, blank=True, default="", db_default="")
+    reviewed_at = models.DateTimeField("初审时间", null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="初审人", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     void_reason = models.CharField("作废原因", max_length=200, blank=True)
     # The one-time token of the form (or the API's Idempotency-Key) that created the record: the same
     # submission sent again — a double click, a retry after a lost reply — lands on this record instead of a copy.
@@ -115,6 +135,8 @@ class Telegram(models.Model):
             models.CheckConstraint(condition=Q(precedence__in=["特提", "特急", "加急", "平急"]), name="telegram_precedence_valid"),
             models.CheckConstraint(condition=Q(classification="明电"), name="telegram_plain_only"),
             models.CheckConstraint(condition=~Q(state="void") | ~Q(void_reason=""), name="telegram_void_has_reason"),
+            models.CheckConstraint(condition=Q(kind="") | Q(reviewed_at__isnull=False, reviewed_by__isnull=False),
+                                   name="telegram_kind_is_reviewed"),
         ]
         indexes = [
             models.Index(fields=["-received_at", "-id"], name="telegram_register_idx"),
@@ -144,6 +166,15 @@ class Telegram(models.Model):
     @property
     def is_urgent(self) -> bool:
         return self.precedence == Precedence.TETI
+
+    @property
+    def is_returned(self) -> bool:
+        return self.state == TelegramState.RETURNED
+
+    @property
+    def is_closed(self) -> bool:
+        """Nothing more happens to it here: closed, returned, filed or void."""
+        return self.state in (TelegramState.CLOSED, TelegramState.RETURNED, TelegramState.ARCHIVED, TelegramState.VOID)
 
 
 class TelegramChange(models.Model):
@@ -221,3 +252,112 @@ class ImportedFile(models.Model):
 
     def __str__(self) -> str:
         return f"{self.filename} → {self.telegram_id}"
+
+
+class ReturnReason(models.TextChoices):
+    """The 退文告知单's checklist."""
+
+    NOT_OURS = "not_ours", "不属于本机关职责"
+    DUPLICATE = "duplicate", "重复来文"
+    INCOMPLETE = "incomplete", "格式或要素不全"
+    NO_ATTACHMENT = "no_attachment", "附件缺失"
+    OTHER = "other", "其他"
+
+
+class TelegramReturn(models.Model):
+    """退文: 初审 found the telegram is not for this office or improper; it goes back to the sender with the
+    reasons ticked on the 退文告知单. The telegram keeps its number and its record."""
+
+    telegram = models.OneToOneField(Telegram, verbose_name="来电", on_delete=models.PROTECT, related_name="return_record")
+    reasons = models.JSONField("退文原因", default=list)  # ReturnReason values, in the checklist's order
+    other_reason = models.CharField("其他原因", max_length=200, blank=True)
+    note = models.CharField("说明", max_length=500, blank=True)
+    returned_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="退文人", on_delete=models.PROTECT, related_name="+")
+    returned_at = models.DateTimeField("退文时间", auto_now_add=True)
+    submission_key = models.CharField("提交标识", max_length=64, unique=True, null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = "退文记录"
+        verbose_name_plural = "退文记录"
+
+    def __str__(self) -> str:
+        return f"{self.telegram_id} 退文"
+
+    @property
+    def reason_labels(self) -> list[str]:
+        labels = []
+        for code in self.reasons:
+            label = ReturnReason(code).label if code in ReturnReason.values else code
+            labels.append(f"{label}：{self.other_reason}" if code == ReturnReason.OTHER and self.other_reason else label)
+        return labels
+
+    @property
+    def checklist(self) -> list[tuple[str, bool]]:
+        """Every reason of the checklist with whether it was ticked (the printed notice shows all of them)."""
+        return [(label, value in self.reasons) for value, label in ReturnReason.choices]
+
+
+class ReplyMethod(models.TextChoices):
+    TELEGRAM = "telegram", "电报"
+    FAX = "fax", "传真"
+    DOCUMENT = "document", "公文"
+
+
+class Reply(models.Model):
+    """答复: what was reported back to the sender, when, by whom and how — or that no reply is needed. Recording
+    it closes the telegram (已办毕). The text is sealed like the body."""
+
+    uid = models.UUIDField("标识", default=uuid.uuid4, unique=True, editable=False)
+    telegram = models.ForeignKey(Telegram, verbose_name="来电", on_delete=models.PROTECT, related_name="replies")
+    needed = models.BooleanField("需要答复", default=True)
+    method = models.CharField("答复方式", max_length=10, choices=ReplyMethod.choices, blank=True)
+    doc_no = models.CharField("答复文号", max_length=64, blank=True)
+    text_enc = models.TextField("答复内容（密文）", blank=True, editable=False)
+    replied_at = models.DateTimeField("答复时间", null=True, blank=True)
+    replied_by = models.CharField("答复人", max_length=50, blank=True)
+    note = models.CharField("说明", max_length=200, blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="登记人", on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField("登记时间", auto_now_add=True)
+    submission_key = models.CharField("提交标识", max_length=64, unique=True, null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = "答复"
+        verbose_name_plural = "答复"
+        ordering = ["recorded_at", "id"]
+        constraints = [
+            # A reply says what, how, when and by whom; "no reply needed" says why.
+            models.CheckConstraint(condition=(Q(needed=False) & ~Q(note="")) | (
+                Q(needed=True) & ~Q(method="") & ~Q(text_enc="") & Q(replied_at__isnull=False) & ~Q(replied_by="")
+            ), name="reply_complete"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.telegram_id} 答复"
+
+    @property
+    def aad(self) -> bytes:
+        return crypto.aad_for("reply", self.uid, "text")
+
+    @property
+    def text(self) -> str:
+        return crypto.open_text(self.text_enc, self.aad)
+
+    def set_text(self, text: str) -> None:
+        self.text_enc = crypto.seal_text(text, self.aad) if text else ""
+
+
+class Reading(models.Model):
+    """A read receipt: who opened the telegram's page, first and last (its alerts, 传阅 and deliveries show
+    未读/已读 from these and their own records)."""
+
+    telegram = models.ForeignKey(Telegram, verbose_name="来电", on_delete=models.PROTECT, related_name="readings")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="阅读人", on_delete=models.PROTECT, related_name="+")
+    first_opened_at = models.DateTimeField("首次打开")
+    last_opened_at = models.DateTimeField("最近打开")
+    times = models.PositiveIntegerField("打开次数", default=1)
+
+    class Meta:
+        verbose_name = "阅读记录"
+        verbose_name_plural = "阅读记录"
+        ordering = ["first_opened_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["telegram", "user"], name="reading_one_per_person")]

@@ -139,6 +139,12 @@ def leader(demo):
 
 
 @pytest.fixture
+def leader2(demo):
+    """A second leader, 陈领导: 阅示 requests and 传阅 go from one leader to another."""
+    return demo["leader2"]
+
+
+@pytest.fixture
 def admin_user(demo):
     return demo["admin"]
 

@@ -3,6 +3,7 @@ the clerk's form would (intake.actions.register), routing run in-process as the 
 签收/办结, a leader's 批示. Form tests post forms; everything else starts here."""
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from itertools import count
 
@@ -12,7 +13,8 @@ from annotations import actions as annotation_actions
 from intake import actions as intake_actions
 from routing import actions as routing_actions
 from routing.models import Delivery, OrderState, RoutingOrder
-from telegrams.inputs import ScanUpload, TelegramInput
+from telegrams import actions as telegram_actions
+from telegrams.inputs import ReplyInput, ReturnInput, ScanUpload, TelegramInput
 from telegrams.models import Telegram
 
 SEED = {
@@ -57,11 +59,21 @@ def another(clerk, **overrides) -> Telegram:
 
 
 def route_pending(telegram: Telegram | None = None) -> int:
-    """What the worker does after commit: route every pending order (of `telegram`, or all) now, in-process."""
+    """What the worker does after commit: route every pending order (of `telegram`, or all) now, in-process.
+
+    In a transactional test the commit really dispatches, and the run's Celery worker (kept alive once a worker
+    test started it) may have taken an order first: `route` skips an order another worker holds (SKIP LOCKED), so
+    this waits until that worker has committed it — the deliveries exist when this returns, whoever made them."""
     orders = RoutingOrder.objects.filter(state=OrderState.PENDING)
     if telegram is not None:
         orders = orders.filter(telegram=telegram)
-    return sum(routing_actions.route(pk, batch=1) for pk in orders.order_by("pk").values_list("pk", flat=True))
+    routed = 0
+    deadline = time.monotonic() + 30
+    while True:
+        routed += sum(routing_actions.route(pk, batch=1) for pk in orders.order_by("pk").values_list("pk", flat=True))
+        if not orders.exists() or time.monotonic() > deadline:
+            return routed
+        time.sleep(0.1)
 
 
 def delivery_of(telegram: Telegram, staff) -> Delivery:
@@ -78,3 +90,49 @@ def sign_and_finish(telegram: Telegram, staff, result: str = "已办理完毕。
 
 def annotate(telegram: Telegram, leader, text: str):
     return annotation_actions.annotate(telegram, text, leader)
+
+
+# ------------------------------------------------------------------------------- the rest of the procedure
+
+
+def review(telegram: Telegram, clerk, kind: str = "handle") -> Telegram:
+    """初审: 办件 ("handle") or 阅件 ("read")."""
+    return telegram_actions.review(telegram, kind=kind, actor=clerk)
+
+
+def return_telegram(telegram: Telegram, clerk, *reasons: str, other: str = "", note: str = "", key: str = ""):
+    """退文 with the checklist's reasons (ReturnReason values)."""
+    return routing_actions.return_telegram(
+        telegram, ReturnInput(reasons=list(reasons or ["not_ours"]), other_reason=other, note=note, submission_key=key),
+        actor=clerk)
+
+
+def reply(telegram: Telegram, clerk, *, method: str = "fax", text: str = "已按要求传达学习，情况已报。", **kwargs):
+    data = {"method": method, "text": text, "replied_at": timezone.now(), "replied_by": "王机要", **kwargs}
+    return telegram_actions.reply(telegram, ReplyInput(**data), actor=clerk)
+
+
+def no_reply(telegram: Telegram, clerk, note: str = "阅件，无需答复。"):
+    return telegram_actions.reply(telegram, ReplyInput(needed=False, note=note), actor=clerk)
+
+
+def propose(telegram: Telegram, clerk, text: str) -> Telegram:
+    return annotation_actions.propose(telegram, text, actor=clerk)
+
+
+def approve(telegram: Telegram, leader):
+    """同意拟办 of the proposal as it stands now."""
+    telegram = Telegram.objects.get(pk=telegram.pk)
+    return annotation_actions.approve_proposal(
+        telegram, actor=leader, fingerprint=annotation_actions.proposal_fingerprint(telegram.proposal))
+
+
+def circulate(telegram: Telegram, actor, *leaders):
+    """传阅 among leaders, in this order."""
+    return annotation_actions.circulate(telegram, list(leaders), actor=actor)
+
+
+def hand_back(telegram: Telegram, staff, reason: str = "该事项不属于本单位职责。"):
+    """The unit sends its delivery back (routing it first if it is still pending)."""
+    route_pending(telegram)
+    return routing_actions.hand_back(delivery_of(telegram, staff), actor=staff, reason=reason)

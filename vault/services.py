@@ -6,6 +6,7 @@ locked; a value no key opens stops the run and rolls back its batch (earlier bat
 """
 from __future__ import annotations
 
+import logging
 import os
 import time
 import uuid
@@ -24,6 +25,9 @@ BATCH_SIZE = 500
 HEADER_BYTES = 64  # a file's key id sits before the first NUL; ids are at most 32 characters
 TMP_SUFFIX = ".rotate.tmp"
 ORPHAN_MIN_AGE = 3600  # seconds: a younger file without a row may belong to a registration still in progress
+SWEEP_LIMIT = 100  # files the automatic sweep removes at most in one run (more is a misconfiguration, not a crash)
+
+log = logging.getLogger(__name__)
 
 Progress = Callable[[str, int, int], None]  # (kind name, values looked at, total)
 
@@ -212,24 +216,59 @@ def _rotate_files(kind: registry.SealedFiles, ring: crypto.KeyRing, size: int, r
             progress(kind.name, seen, total)
 
 
+def _sealed_file_folders() -> list[Path]:
+    """The folders the registered sealed files live in (SCAN_ROOT, SCAN_ROOT/intake, SCAN_ROOT/ocr …): where a
+    new row's file would go, since every file of a kind is named by its row's uid in one folder."""
+    folders = {Path(settings.SCAN_ROOT)}
+    for kind in registry.sealed_files():
+        folders.add(kind.path(kind.model()).parent)
+    return sorted(folders)
+
+
 def scan_orphans() -> list[Path]:
-    """Files under SCAN_ROOT with no Scan row (a registration rolled back after writing its file) and
-    temporary files left by an interrupted write, older than ORPHAN_MIN_AGE."""
-    root = Path(settings.SCAN_ROOT)
-    if not root.is_dir():
-        return []
+    """Sealed files with no row (a registration or a held scan whose transaction never committed: a crash, a failed
+    COMMIT) and temporary files left by an interrupted write, older than ORPHAN_MIN_AGE, in the folders of
+    `registry.sealed_files()`. A file `<uid>.….bin` belongs to the row of any registered kind with that uid."""
     cutoff = time.time() - ORPHAN_MIN_AGE
-    old = [p for p in root.iterdir() if p.is_file() and p.stat().st_mtime < cutoff]
-    orphans = [p for p in old if p.name.endswith(".tmp")]
-    bins = {p.name[: -len(".bin")]: p for p in old if p.name.endswith(".bin")}
-    names = sorted(bins)
-    for i in range(0, len(names), BATCH_SIZE):
-        chunk = names[i:i + BATCH_SIZE]
-        uids = [n for n in chunk if _is_uuid(n)]
-        known = {str(u) for files in registry.sealed_files()
-                 for u in files.model.objects.filter(uid__in=uids).values_list("uid", flat=True)}
-        orphans += [bins[n] for n in chunk if n not in known]
+    old = [p for folder in _sealed_file_folders() if folder.is_dir()
+           for p in folder.iterdir() if p.is_file() and p.stat().st_mtime < cutoff]
+    orphans = [p for p in old if p.name.endswith(".tmp")]  # rotation's ".rotate.tmp", vault.files' ".tmp"
+    bins = [(p.name.split(".", 1)[0], p) for p in old if p.name.endswith(".bin")]
+    for i in range(0, len(bins), BATCH_SIZE):
+        chunk = bins[i:i + BATCH_SIZE]
+        uids = sorted({uid for uid, _ in chunk if _is_uuid(uid)})
+        known = {str(u) for files in {k.label: k for k in registry.sealed_files()}.values()
+                 for u in files.model._base_manager.filter(uid__in=uids).values_list("uid", flat=True)}
+        orphans += [path for uid, path in chunk if uid not in known]
     return sorted(orphans)
+
+
+def sweep_orphans(*, limit: int = SWEEP_LIMIT) -> int:
+    """Beat's hourly clean-up (`vault.sweep_orphans`): remove the orphans of registrations a crash or a failed
+    COMMIT left behind (a refused registration removes its own files: vault.files). Audited when it removed
+    any. More than `limit` at once are no crash's leftovers — a worker pointed at the wrong database or
+    SCAN_ROOT would see every scan as an orphan — so it then removes nothing and logs an error; an operator
+    looks and runs `rotate_keys --remove-orphans`."""
+    orphans = scan_orphans()
+    if len(orphans) > limit:
+        log.error("orphan sweep: %d scan files without a row under %s (more than %d): nothing removed",
+                  len(orphans), settings.SCAN_ROOT, limit)
+        return 0
+    for path in orphans:
+        path.unlink(missing_ok=True)
+    if orphans:
+        with transaction.atomic():
+            record(None, "vault.orphans_removed", None, {"orphans_removed": len(orphans),
+                                                         "files": [_shown(p) for p in orphans]}, object_type="vault")
+    return len(orphans)
+
+
+def _shown(path: Path) -> str:
+    """A file as the audit entry names it: relative to SCAN_ROOT."""
+    try:
+        return path.relative_to(settings.SCAN_ROOT).as_posix()
+    except ValueError:
+        return str(path)
 
 
 def _is_uuid(text: str) -> bool:

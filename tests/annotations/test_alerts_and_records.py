@@ -59,7 +59,8 @@ def test_ordinary_precedence_raises_no_alert(clerk, leader, django_capture_on_co
     with django_capture_on_commit_callbacks(execute=True):
         factories.register(clerk, precedence="平急", sender_doc_no="A〔2020〕1号")
         factories.register(clerk, precedence="特急", sender_doc_no="A〔2020〕2号")
-    assert [a.telegram.precedence for a in Alert.objects.all()] == ["特急"]
+    assert [a.telegram.precedence for a in Alert.objects.filter(user=leader)] == ["特急"]
+    assert {a.telegram.precedence for a in Alert.objects.all()} == {"特急"}  # every leader, only the 特急
     assert len(mail.outbox) == 1
 
 

@@ -42,12 +42,12 @@ def test_the_register_tells_where_each_telegram_is(new_page, shots, demo):
     assert page.url.endswith(reverse("telegrams:register"))
     row = page.locator("#register tbody tr", has_text=working.receipt_no)
     assert row.locator('td[data-label="承办单位"] .unit-mark').all_inner_texts() == ["财政厅牵头", "区总工会", "民政厅"]
-    assert row.locator('td[data-label="状态"] .progress').inner_text() == "1/3 办结 1家未签收"
+    assert row.locator('td[data-label="状态"] .progress').inner_text() == "1/3 办结 1家未签收 2家未读"
     deadline = row.locator('td[data-label="办结期限"]')
     assert deadline.inner_text() == "2020-05-11 已逾期" and deadline.locator(".overdue").count() == 1
     # Each unit's state in its colour and, on hover, in words.
     lead = row.locator(".unit-mark", has_text="财政厅")
-    assert lead.get_attribute("title") == "自治区财政厅（牵头）：办理中"
+    assert lead.get_attribute("title") == "自治区财政厅（牵头）：办理中，未读"  # signed from its inbox, not opened
     assert "mark-signed" in lead.get_attribute("class")
     done = page.locator("#register tbody tr", has_text=finished.receipt_no)
     assert done.locator(".progress").inner_text() == "1/1 办结"
@@ -77,7 +77,7 @@ def test_the_clerks_lists_on_a_phone(new_page, shots, demo):
     assert card.locator("td.card-title").inner_text() == working.title
     units = card.locator('td[data-label="承办单位"]')
     assert units.bounding_box()["width"] > 300  # the card's width, labelled
-    assert card.locator(".progress").inner_text() == "1/3 办结 1家未签收"
+    assert card.locator(".progress").inner_text() == "1/3 办结 1家未签收 2家未读"
     card.scroll_into_view_if_needed()
     shots(page, "register-cards", full_page=False, docs="phone-register")
 

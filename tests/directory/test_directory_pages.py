@@ -10,11 +10,9 @@ from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.urls import reverse
-from django_otp.plugins.otp_static.models import StaticDevice
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from audit.models import AuditEntry
-from directory.models import Person, Unit
+from directory.models import Authenticator, Person, RecoveryCodeSet, Unit
 from tests.conftest import client_for
 
 pytestmark = pytest.mark.django_db
@@ -155,13 +153,13 @@ def test_an_admin_cannot_lock_themselves_out(admin, admin_user):
 
 
 def test_a_lost_phone_admin_removes_the_persons_authenticator_and_recovery_codes(admin, leader):
-    TOTPDevice.objects.create(user=leader, name="身份验证器", confirmed=True)
-    StaticDevice.objects.create(user=leader, name="恢复码", confirmed=True)
+    Authenticator.objects.create(user=leader, name="身份验证器", confirmed=True)
+    RecoveryCodeSet.objects.create(user=leader, name="恢复码", confirmed=True)
     page = admin.get(reverse("directory:person_edit", args=[leader.pk])).content.decode()
     assert "删除身份验证器和恢复码" in page
     response = admin.post(reverse("directory:person_reset_otp", args=[leader.pk]))
     assert response.status_code == 302
-    assert not TOTPDevice.objects.filter(user=leader).exists() and not StaticDevice.objects.filter(user=leader).exists()
+    assert not Authenticator.objects.filter(user=leader).exists() and not RecoveryCodeSet.objects.filter(user=leader).exists()
     assert set(AuditEntry.objects.filter(action__in=["auth.totp_device_deleted", "auth.recovery_codes_deleted"])
                .values_list("action", flat=True)) == {"auth.totp_device_deleted", "auth.recovery_codes_deleted"}
 
@@ -190,11 +188,11 @@ def test_the_page_and_the_command_read_the_same_encodings(tmp_path):
 
 
 def test_the_second_factor_sections_of_the_django_admin_read_in_chinese(admin, leader):
-    device = TOTPDevice.objects.create(user=leader, name="身份验证器", confirmed=True)
+    device = Authenticator.objects.create(user=leader, name="身份验证器", confirmed=True)
     index = admin.get("/admin/").content.decode()
-    assert "两步验证：身份验证器" in index and "两步验证：恢复码" in index
-    assert "Otp_Totp" not in index and "TOTP device" not in index
-    change = admin.get(f"/admin/otp_totp/totpdevice/{device.pk}/change/").content.decode()
+    assert "身份验证器" in index and "恢复码" in index
+    assert "Otp_Totp" not in index and "TOTP device" not in index and "Static device" not in index
+    change = admin.get(f"/admin/directory/authenticator/{device.pk}/change/").content.decode()
     for english in ("Identity", "Timestamps", "Configuration", "Throttling", "throttling failure", "The time step"):
         assert english not in change, english
     assert "连续输错次数" in change and "验证码每隔多少秒更换一次" in change
@@ -208,11 +206,11 @@ def test_the_chinese_names_change_no_migration():
 
 def test_an_admin_cannot_take_over_a_superuser_account(admin, demo):
     root = get_user_model().objects.create_superuser("root", password="Root-2026-mingdian-x")
-    TOTPDevice.objects.create(user=root, name="身份验证器", confirmed=True)
+    Authenticator.objects.create(user=root, name="身份验证器", confirmed=True)
     response = admin.post(reverse("directory:person_edit", args=[root.pk]),
                           person_post(full_name="根", role="管理员", unit="", password="Taken-over-2026-x"))
     assert response.status_code == 200 and "超级用户的账户只能由超级用户修改。" in response.content.decode()
     response = admin.post(reverse("directory:person_reset_otp", args=[root.pk]), follow=True)
     assert "超级用户的账户只能由超级用户修改。" in response.content.decode()
     root.refresh_from_db()
-    assert root.check_password("Root-2026-mingdian-x") and TOTPDevice.objects.filter(user=root).exists()
+    assert root.check_password("Root-2026-mingdian-x") and Authenticator.objects.filter(user=root).exists()

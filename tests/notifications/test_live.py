@@ -12,6 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from annotations import actions as annotation_actions
 from notifications.models import Alert
 from routing import actions as routing_actions
 from tests import factories
@@ -197,3 +198,28 @@ def test_one_query_gathers_the_figures_however_much_there_is(clerk, staff_zgh, l
         assert len(something_new) == len(nothing_new) + 1  # + the banner's 特提 alerts
     # The figures: one statement on the person's own row (session, user and role queries are the rest).
     assert sum("auth_user" in sql and "COUNT(" in sql for sql in quiet[0]) == 1
+
+
+def test_a_read_receipt_changes_the_units_inbox(clerk, staff_zgh, after_commit):
+    """The inbox marks what nobody of the unit has opened yet (未读): opening it elsewhere refreshes the mark."""
+    with after_commit():
+        teti = factories.register(clerk)
+        factories.route_pending(teti)
+    page = Poller(staff_zgh)
+    page.poll()
+    assert routing_actions.note_opened(teti, staff_zgh)
+    assert page.changed() and page.last["inbox"] == {"todo": 1, "doing": 0}
+
+
+def test_a_circulation_reaching_the_leader_and_leaving_him_changes_his_inbox(clerk, leader, leader2, after_commit):
+    t = factories.register(clerk, instruction="")
+    first, second = Poller(leader), Poller(leader2)
+    first.poll(), second.poll()
+    with after_commit():
+        factories.circulate(t, clerk, leader, leader2)  # in 李领导's hands first
+    assert first.changed()
+    factories.annotate(t, leader, "请陈领导阅。已阅。")
+    first.poll(), second.poll()
+    with after_commit():
+        annotation_actions.pass_on(t, actor=leader)
+    assert first.changed() and second.changed()  # it left one leader's hands and reached the other's

@@ -88,14 +88,14 @@ def test_unit_signs_and_reports_done_with_result(seed_order, staff_zgh):
     actions.route(seed_order.pk)
     d = Delivery.objects.get()
     c = client_for(staff_zgh)
-    r = c.post(reverse("routing:complete", args=[d.pk]), {"result": "已办理"})
+    r = c.post(reverse("telegrams:complete", args=[d.pk]), {"result": "已办理"})
     assert "请先签收再办结" in r.content.decode()
     c.post(reverse("routing:sign", args=[d.pk]))
     d.refresh_from_db()
     assert d.state == DeliveryState.SIGNED and d.signed_by == staff_zgh and d.signed_at
-    r = c.post(reverse("routing:complete", args=[d.pk]), {"result": ""})
+    r = c.post(reverse("telegrams:complete", args=[d.pk]), {"result": ""})
     assert "请填写办理结果" in r.content.decode()
-    c.post(reverse("routing:complete", args=[d.pk]), {"result": "已组织学习"})
+    c.post(reverse("telegrams:complete", args=[d.pk]), {"result": "已组织学习"})
     d.refresh_from_db()
     assert d.state == DeliveryState.DONE and d.result == "已组织学习"
     assert "已组织学习" not in d.result_enc
@@ -130,7 +130,7 @@ def test_unit_staff_see_only_their_units_deliveries(seed_order, staff_cz, staff_
     other = client_for(staff_cz)
     assert other.get(reverse("telegrams:detail", args=[d.telegram_id])).status_code == 404
     assert other.post(reverse("routing:sign", args=[d.pk])).status_code == 404
-    assert other.get(reverse("routing:complete", args=[d.pk])).status_code == 404
+    assert other.get(reverse("telegrams:complete", args=[d.pk])).status_code == 404
     assert d.telegram.receipt_no not in other.get(reverse("routing:inbox")).content.decode()
     assert client_for(staff_zgh).get(reverse("telegrams:detail", args=[d.telegram_id])).status_code == 200
 

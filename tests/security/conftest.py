@@ -52,6 +52,29 @@ def world(demo, clerk, leader, admin_user, staff_zgh, staff_cz):
     }
 
 
+@pytest.fixture
+def procedure_world(world, clerk, staff_zgh):
+    """The world plus the procedure's objects (issue 12), each on a telegram of its own delivered to unit A: a
+    result with an attachment, a 退回 waiting to be routed on, and a telegram returned to its sender (退文)."""
+    from routing import actions as routing
+    from routing.models import ResultFile
+    from telegrams.inputs import ReturnInput, ScanUpload
+    from tests import factories
+
+    finished = factories.another(clerk)
+    factories.route_pending(finished)
+    delivery = factories.delivery_of(finished, staff_zgh)
+    routing.sign(delivery, actor=staff_zgh)
+    routing.complete(delivery, actor=staff_zgh, result="已办理。",
+                     files=[ScanUpload("办理情况.pdf", "application/pdf", factories.PDF)])
+    sent_back = factories.another(clerk)
+    factories.route_pending(sent_back)
+    handback = routing.hand_back(factories.delivery_of(sent_back, staff_zgh), actor=staff_zgh, reason="非本单位职责。")
+    returned = factories.another(clerk, instruction="")
+    routing.return_telegram(returned, ReturnInput(reasons=["not_ours"]), actor=clerk)
+    return {**world, "result_file": ResultFile.objects.get(delivery=delivery), "handback": handback, "returned": returned}
+
+
 def row_counts() -> dict[str, int]:
     """Rows of everything a hostile request could try to write."""
     from annotations.models import Annotation

@@ -7,12 +7,11 @@ import json
 import pytest
 from django.contrib.auth.models import Group, Permission, User
 from django.urls import reverse
-from django_otp.plugins.otp_static.models import StaticDevice
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from audit.models import AuditEntry
 from audit.verify import verify_chain
 from directory import roles
+from directory.models import Authenticator, RecoveryCodeSet
 from tests.conftest import client_for
 
 pytestmark = pytest.mark.django_db
@@ -87,7 +86,7 @@ def test_a_role_granted_in_admin_is_recorded_once(clerk):
 
 
 def test_second_factor_devices_changed_outside_the_pages_are_audited(clerk):
-    device = TOTPDevice.objects.create(user=clerk, name="手机", confirmed=False)
+    device = Authenticator.objects.create(user=clerk, name="手机", confirmed=False)
     assert json.loads(entries("auth.otp_device_saved")[-1].data)["created"] is True
     device.confirmed = True
     device.save()
@@ -97,7 +96,7 @@ def test_second_factor_devices_changed_outside_the_pages_are_audited(clerk):
     device.save()
     assert len(entries("auth.otp_device_saved")) == count
     device.delete()
-    StaticDevice.objects.create(user=clerk, name="恢复码").delete()
+    RecoveryCodeSet.objects.create(user=clerk, name="恢复码").delete()
     kinds = [json.loads(e.data)["kind"] for e in entries("auth.otp_device_deleted")]
     assert kinds == ["totp", "recovery"]
     assert verify_chain().ok

@@ -101,7 +101,7 @@ def test_rendered_pages_have_no_inline_script_or_style(world):
         (users["clerk"], reverse("printing:slip", args=[t.pk])), (users["leader"], reverse("otp_setup")),
     ]
     client_for(users["staff_a"]).post(reverse("routing:sign", args=[d.pk]))
-    pages.append((users["staff_a"], reverse("routing:complete", args=[d.pk])))
+    pages.append((users["staff_a"], reverse("telegrams:complete", args=[d.pk])))
     for user, url in pages:
         r = client_for(user).get(url)
         assert r.status_code == 200, url

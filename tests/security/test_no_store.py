@@ -12,7 +12,8 @@ from tests.conftest import client_for
 pytestmark = pytest.mark.django_db
 
 
-def test_every_response_with_decrypted_text_is_no_store(world):
+def test_every_response_with_decrypted_text_is_no_store(procedure_world):
+    world = procedure_world
     users, t, d = world["users"], world["telegram"], world["delivery"]
     client_for(users["staff_a"]).post(reverse("routing:sign", args=[d.pk]))
     pages = [
@@ -23,7 +24,12 @@ def test_every_response_with_decrypted_text_is_no_store(world):
         (users["leader"], reverse("annotations:inbox")),
         (users["leader"], reverse("telegrams:detail", args=[t.pk])),  # the 批示
         (users["staff_a"], reverse("telegrams:detail", args=[t.pk])),
-        (users["staff_a"], reverse("routing:complete", args=[d.pk])),
+        (users["staff_a"], reverse("telegrams:complete", args=[d.pk])),  # the body and the 批示 beside the form
+        (users["staff_a"], reverse("routing:result_file", args=[world["result_file"].pk])),  # a decrypted attachment
+        (users["staff_a"], reverse("routing:inbox") + "?tab=done"),  # the unit's own results
+        (users["admin"], reverse("routing:history")),  # every unit's result
+        (users["admin"], reverse("routing:history_csv")),
+        (users["clerk"], reverse("printing:return_notice_pdf", args=[world["returned"].pk])),
         (users["admin"], reverse("audit:csv")),
         (users["clerk"], reverse("printing:register_export", args=["csv"])),
         (users["clerk"], reverse("telegrams:register")),

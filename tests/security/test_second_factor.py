@@ -18,11 +18,10 @@ from urllib.parse import parse_qs, unquote, urlparse
 import pytest
 from django.test import Client
 from django.urls import reverse
-from django_otp.plugins.otp_static.models import StaticToken
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from audit.models import AuditEntry
 from directory.demo import PASSWORD
+from directory.models import Authenticator, RecoveryCode, RecoveryCodeSet
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.django_db
@@ -70,12 +69,12 @@ def test_leader_enrols_an_authenticator_and_gets_ten_recovery_codes_once(demo):
     assert "启用两步验证" in page
     wrong = client.post(reverse("otp_setup"), {"token": "000000"})
     assert "验证码不正确" in wrong.content.decode()
-    assert not TOTPDevice.objects.filter(user=demo["leader"], confirmed=True).exists()
+    assert not Authenticator.objects.filter(user=demo["leader"], confirmed=True).exists()
     time.sleep(1.1)  # past django-otp's back-off after one wrong code
 
     _, codes, _ = enrol(client)
     assert len(codes) == 10 == len(set(codes))
-    assert TOTPDevice.objects.filter(user=demo["leader"], confirmed=True).count() == 1
+    assert Authenticator.objects.filter(user=demo["leader"], confirmed=True).count() == 1
     assert _actions("auth.otp_enrolled") == ["auth.otp_enrolled"]
     # Shown once: the page now only offers to replace them.
     page = client.get(reverse("otp_setup")).content.decode()
@@ -121,7 +120,7 @@ def test_a_recovery_code_works_once(demo):
     r = client.post(reverse("otp_verify"), {"token": codes[3].upper()[:4] + "-" + codes[3][4:]})
     assert r.status_code == 302
     assert client.get(reverse("annotations:inbox")).status_code == 200
-    assert StaticToken.objects.filter(device__user=demo["leader"]).count() == 9
+    assert RecoveryCode.objects.filter(device__user=demo["leader"]).count() == 9
     assert json.loads(AuditEntry.objects.get(action="auth.recovery_code_used").data)["remaining"] == 9
     client.post(reverse("logout"))
 
@@ -151,7 +150,11 @@ def test_regenerating_recovery_codes_voids_the_old_ones(demo):
     r = client.post(reverse("otp_setup"), {"action": "recovery"})
     new = re.findall(r"<li><code>([a-z2-7]{8})</code></li>", r.content.decode())
     assert len(new) == 10 and not set(new) & set(old)
-    assert set(StaticToken.objects.filter(device__user=demo["leader"]).values_list("token", flat=True)) == set(new)
+    assert RecoveryCode.objects.filter(device__user=demo["leader"]).count() == 10
+    device = RecoveryCodeSet.objects.get(user=demo["leader"])
+    assert not device.verify_token(old[0])  # an old code: refused
+    device.throttle_reset()
+    assert device.verify_token(new[9])  # a new one: accepted
     assert _actions("auth.recovery_codes_regenerated") == ["auth.recovery_codes_regenerated"]
 
 
@@ -190,21 +193,22 @@ def test_an_admin_removes_a_lost_authenticator_without_ever_seeing_its_key(demo)
     leader = Client()
     _login(leader, "leader")
     secret, codes, _ = enrol(leader)
-    device = TOTPDevice.objects.get(user=demo["leader"])
+    device = Authenticator.objects.get(user=demo["leader"])
     admin = Client()
     admin.force_login(demo["admin"])  # the demo 管理员: may view and delete devices, nothing more
-    change = admin.get(reverse("admin:otp_totp_totpdevice_change", args=[device.pk])).content.decode()
+    change = admin.get(reverse("admin:directory_authenticator_change", args=[device.pk])).content.decode()
     assert "李领导" in change or "leader" in change
-    assert device.key not in change and secret not in change and "otpauth://" not in change
-    codes_page = admin.get(reverse("admin:otp_static_staticdevice_changelist")).content.decode()
-    assert not any(code in codes_page for code in codes)
-    assert admin.get(reverse("admin:otp_totp_totpdevice_add")).status_code == 403
-    r = admin.post(reverse("admin:otp_totp_totpdevice_change", args=[device.pk]), {"user": demo["admin"].pk,
-                                                                                   "name": "x", "confirmed": "on"})
-    assert r.status_code == 403 and TOTPDevice.objects.get(pk=device.pk).user == demo["leader"]
+    assert device.bin_key.hex() not in change and device.key_enc not in change
+    assert secret not in change and "otpauth://" not in change
+    codes_page = admin.get(reverse("admin:directory_recoverycodeset_changelist")).content.decode()
+    assert not any(code in codes_page for code in codes) and "argon2" not in codes_page and "md5$" not in codes_page
+    assert admin.get(reverse("admin:directory_authenticator_add")).status_code == 403
+    r = admin.post(reverse("admin:directory_authenticator_change", args=[device.pk]), {"user": demo["admin"].pk,
+                                                                                       "name": "x", "confirmed": "on"})
+    assert r.status_code == 403 and Authenticator.objects.get(pk=device.pk).user == demo["leader"]
 
-    r = admin.post(reverse("admin:otp_totp_totpdevice_delete", args=[device.pk]), {"post": "yes"})
-    assert r.status_code == 302 and not TOTPDevice.objects.filter(pk=device.pk).exists()
+    r = admin.post(reverse("admin:directory_authenticator_delete", args=[device.pk]), {"post": "yes"})
+    assert r.status_code == 302 and not Authenticator.objects.filter(pk=device.pk).exists()
     assert _actions("auth.totp_device_deleted") == ["auth.totp_device_deleted"]
     # The leader, with recovery codes only, must use one of them; with OTP not required they may enrol again.
     leader.post(reverse("logout"))

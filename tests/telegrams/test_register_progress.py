@@ -47,14 +47,14 @@ def three_units(clerk, staff_zgh, staff_cz):
 
 def test_a_row_shows_the_units_their_progress_and_the_nearest_open_deadline(clerk_client, three_units):
     row = row_of(clerk_client.get(reverse("telegrams:register")).content.decode(), three_units.receipt_no)
-    units = re.findall(r'class="unit-mark mark-(\w+)" title="([^"]+)">([^<]+)', row)
+    units = re.findall(r'class="unit-mark mark-(\w+)(?: unread)?" title="([^"]+)">([^<]+)', row)
     assert units == [
-        ("signed", "自治区财政厅（牵头）：办理中", "财政厅"),  # the lead first
+        ("signed", "自治区财政厅（牵头）：办理中，未读", "财政厅"),  # the lead first; signed from its inbox
         ("done", "自治区总工会（配合）：已办结", "区总工会"),  # its short name
-        ("delivered", "自治区民政厅（配合）：待签收", "民政厅"),
+        ("delivered", "自治区民政厅（配合）：待签收，未读", "民政厅"),
     ]
     assert "牵头" in cell(row, "承办单位")
-    assert cell(row, "状态") == "办理中 1/3 办结 1家未签收"
+    assert cell(row, "状态") == "办理中 1/3 办结 1家未签收 2家未读"  # nobody opened the telegram page
     # 平急: ten days from 2020-05-01, long past in this replay of 2020 — with the year, and marked.
     assert cell(row, "办结期限") == "2020-05-11 已逾期"
     assert 'class="overdue"' in row
@@ -76,7 +76,7 @@ def test_units_the_worker_has_not_reached_yet_are_counted(clerk_client, clerk):
     factories.route_pending(t)
     row = row_of(clerk_client.get(reverse("telegrams:register")).content.decode(), t.receipt_no)
     assert cell(row, "承办单位") == "财政厅 牵头 区总工会 民政厅"
-    assert cell(row, "状态") == "已批办 0/3 办结 3家未签收"
+    assert cell(row, "状态") == "已批办 0/3 办结 3家未签收 3家未读"
 
 
 def test_the_nearest_deadline_is_of_a_unit_still_at_work(three_units, staff_zgh):
@@ -127,3 +127,14 @@ def test_the_page_costs_the_same_queries_for_two_rows_or_twelve(clerk_client, cl
         if n % 3 == 0:
             factories.sign_and_finish(t, staff_zgh)
     assert page_queries() == few
+
+
+def test_units_that_have_not_opened_it_are_marked_unread(clerk_client, three_units, staff_cz):
+    row = row_of(clerk_client.get(reverse("telegrams:register")).content.decode(), three_units.receipt_no)
+    # Nobody opened it: 财政厅 signed from its inbox, 民政厅 has not even signed; 总工会 finished (not open).
+    assert cell(row, "状态") == "办理中 1/3 办结 1家未签收 2家未读"
+    assert 'title="自治区民政厅（配合）：待签收，未读"' in row
+    routing_actions.note_opened(three_units, staff_cz)  # someone of 财政厅 opens the telegram
+    row = row_of(clerk_client.get(reverse("telegrams:register")).content.decode(), three_units.receipt_no)
+    assert cell(row, "状态") == "办理中 1/3 办结 1家未签收 1家未读"
+    assert 'title="自治区财政厅（牵头）：办理中"' in row
