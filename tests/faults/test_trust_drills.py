@@ -7,12 +7,9 @@ The restarts hit the machine's shared servers: run these drills sparingly (CI ru
 from __future__ import annotations
 
 import errno
-import io
 import time
-from pathlib import Path
 
 import pytest
-from django.core.management import call_command
 from django.db import DatabaseError, close_old_connections, connection
 
 from audit.models import AuditEntry, ChainHead
@@ -149,24 +146,44 @@ def test_redis_down_while_clerks_register(workers, clerk, sweep_grace):
     drills.assert_routed_exactly_once(figures)
 
 
-class _FailingWrite:
-    """Path.write_bytes that fails on a registration's second scan temp file: it writes half the bytes and then
-    fails like a full disk (`half`), or refuses outright like a permission error."""
+class _FailingOpen:
+    """`open` as vault.files sees it: the registration's second scan's temporary file fails like a full disk half
+    way through its write (`half`), or is refused outright like a permission error."""
 
-    def __init__(self, original, exc: OSError, *, half: bool):
-        self.original, self.exc, self.half = original, exc, half
-        self.tmp_writes = self.injected = 0
+    def __init__(self, exc: OSError, *, half: bool):
+        self.exc, self.half = exc, half
+        self.tmp_opens = self.injected = 0
 
-    def __call__(self, path: Path, data: bytes):
-        if path.suffix == ".tmp":
-            self.tmp_writes += 1
-            if self.tmp_writes == 2 and not self.injected:
+    def __call__(self, path, mode="r", *args, **kwargs):
+        f = open(path, mode, *args, **kwargs)  # noqa: SIM115 - handed back to the caller, which closes it
+        if str(path).endswith(".tmp"):
+            self.tmp_opens += 1
+            if self.tmp_opens == 2 and not self.injected:
                 self.injected += 1
-                if self.half:
-                    with open(path, "wb") as f:
-                        f.write(data[: len(data) // 2])
-                raise self.exc
-        return self.original(path, data)
+                if not self.half:
+                    f.close()
+                    raise self.exc
+                return _HalfWriter(f, self.exc)
+        return f
+
+
+class _HalfWriter:
+    def __init__(self, f, exc):
+        self.f, self.exc = f, exc
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.f.close()
+
+    def write(self, data: bytes):
+        self.f.write(data[: len(data) // 2])
+        self.f.flush()
+        raise self.exc
+
+    def __getattr__(self, name):
+        return getattr(self.f, name)
 
 
 @pytest.mark.parametrize("fault, exc, half", [
@@ -176,40 +193,42 @@ class _FailingWrite:
 def test_a_scan_write_failing_half_way_leaves_nothing_half_written(clerk, settings, tmp_path, monkeypatch, fault, exc, half,
                                                                    _session_worker):
     """A registration with two scans whose second file write fails: no telegram, scan, order or audit entry is
-    kept, the receipt counter is given back, no final scan path holds a partial file, and what the failed write
-    left on disk (the first scan's ciphertext, a half temp file) is only ciphertext no row points to, which
-    `rotate_keys --remove-orphans` reports and removes. The clerk's next save registers it with number 1."""
+    kept, the receipt counter is given back, and no file is left on disk — not the first scan's ciphertext, not
+    the half-written temporary file (vault.files removes what a rolled-back block wrote). The clerk's next save
+    registers it with number 1."""
+    from vault import files
+
     _session_worker.stop()  # no other writer on the audit chain while the drill counts its entries
     settings.SCAN_ROOT = tmp_path / "scans"
     data = drills.telegram_input(1)
     data.instruction = ""  # no routing order: nothing else writes while the drill counts
     data.scans = [ScanUpload(filename=f"第{i}页.png", content_type="image/png", content=b"\x89PNG" + bytes(4000))
                   for i in (1, 2)]
-    head_before = ChainHead.objects.get().seq
-    failing = _FailingWrite(Path.write_bytes, exc, half=half)
+
+    def head() -> int:
+        return ChainHead.objects.filter(id=1).values_list("seq", flat=True).first() or 0
+
+    head_before = head()
+    failing = _FailingOpen(exc, half=half)
     with monkeypatch.context() as m:
-        m.setattr(Path, "write_bytes", lambda path, data: failing(path, data))
+        m.setattr(files, "open", failing, raising=False)
         with pytest.raises(OSError):
             intake.register(data, actor=clerk)
     assert failing.injected == 1
-    written = sorted(p.name for p in settings.SCAN_ROOT.iterdir())
+    written = sorted(p.name for p in settings.SCAN_ROOT.rglob("*") if p.is_file())
     rows = {"telegrams": Telegram.objects.count(), "scans": Scan.objects.count(), "orders": RoutingOrder.objects.count(),
-            "audit": ChainHead.objects.get().seq - head_before,
+            "audit": head() - head_before, "files": len(written),
             "counter": ReceiptCounter.objects.filter(year=drills.RECEIVED_AT.year).values_list("last", flat=True).first() or 0}
-    assert rows == {"telegrams": 0, "scans": 0, "orders": 0, "audit": 0, "counter": 0}, rows
+    assert rows == {"telegrams": 0, "scans": 0, "orders": 0, "audit": 0, "files": 0, "counter": 0}, (rows, written)
     monkeypatch.setattr(vault, "ORPHAN_MIN_AGE", 0)
-    orphans = vault.scan_orphans()
-    assert sorted(p.name for p in orphans) == written  # everything on disk is an orphan: nothing points to it
-    assert all(p.name.endswith((".bin", ".tmp")) for p in orphans)
+    assert vault.scan_orphans() == []
 
     telegram = intake.register(data, actor=clerk)
     assert telegram.receipt_no.endswith("[2025]1号")
     assert [s.read() for s in telegram.scans.order_by("id")] == [s.content for s in data.scans]
-    out = io.StringIO()
-    call_command("rotate_keys", "--remove-orphans", stdout=out, stderr=io.StringIO())
     left = sorted(p.name for p in settings.SCAN_ROOT.iterdir())
     assert left == sorted(f"{s.uid}.bin" for s in telegram.scans.all())
     audit = drills.verify_audit()
     drills.report(f"scan write failed ({fault})", faults_injected=failing.injected, telegrams=Telegram.objects.count(),
-                  lost=0, duplicated=Telegram.objects.count() - 1, orphan_files_removed=len(written), audit=audit)
+                  lost=0, duplicated=Telegram.objects.count() - 1, files_left_behind=len(written), audit=audit)
     connection.close()
