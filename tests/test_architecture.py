@@ -73,3 +73,17 @@ def test_the_architecture_page_shows_each_lifecycle_as_the_code_has_it(lifecycle
     for state, label, targets in lifecycle.rows():
         row = f"| `{state}` {label} | {'、'.join(targets) or '—'} |"
         assert row in doc, f"docs/architecture.md lacks the row {row!r} of the {lifecycle.name} lifecycle"
+
+
+def test_every_model_has_a_migration_so_postgresql_builds_the_test_database():
+    """A model imported from a package that is not an installed app (django-otp's plugins, say) is filed under the
+    nearest installed app that has no migrations; the test database then creates its table with syncdb, before
+    auth_user exists, and PostgreSQL refuses the foreign key (SQLite does not check). Runs after collection, when
+    every test module has been imported."""
+    from django.apps import apps
+    from django.db.migrations.loader import MigrationLoader
+
+    migrated = MigrationLoader(None, ignore_no_migrations=True).migrated_apps
+    strays = [f"{m._meta.label} ({m.__module__})" for m in apps.get_models(include_auto_created=True)
+              if m._meta.managed and m._meta.app_label not in migrated]
+    assert strays == []

@@ -11,12 +11,12 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.test import APIClient
 
 from api import actions
 from api.models import ApiToken
 from audit.models import AuditEntry
+from directory.models import Authenticator
 from directory.demo import PASSWORD
 from tests import factories
 from tests.conftest import client_for
@@ -111,7 +111,7 @@ def test_the_browser_session_works_and_needs_csrf_for_writes(clerk):
 
 
 def test_a_session_waiting_for_its_second_factor_is_401_not_the_otp_page(demo, settings):
-    TOTPDevice.objects.create(user=demo["leader"], name="身份验证器", confirmed=True)
+    Authenticator.objects.create(user=demo["leader"], name="身份验证器", confirmed=True)
     client = Client()
     response = client.post(reverse("login"), {"username": "leader", "password": PASSWORD})
     assert response.status_code == 302 and response["Location"].startswith(reverse("otp_verify"))
