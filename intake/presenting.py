@@ -14,6 +14,7 @@ from audit.services import record
 from core.errors import ActionError
 from ocr import actions as ocr_actions
 from ocr.models import OcrState
+from routing import deadlines
 from routing.models import Role
 from routing.planning import default_deadline
 from telegrams.inputs import TelegramInput
@@ -101,8 +102,9 @@ def deadline_preview(values) -> dict:
         deadline, basis = explicit, "批办指定"
     else:
         deadline = default_deadline(Telegram(precedence=precedence, received_at=received))
-        days = (deadline - timezone.localdate(received)).days
-        basis = f"{precedence}，收报后 {days} 天" if days == settings.DEADLINE_DAYS.get(precedence) else precedence
+        days = settings.DEADLINE_DAYS.get(precedence, 10)
+        unit = "个工作日" if deadlines.counting_for(precedence) == deadlines.WORKING else "天"
+        basis = f"{precedence}，收报后 {days} {unit}"
     lead = "办理期限" if instruction else "办理期限（领导批示分送后）"
     return {"deadline": deadline.isoformat(), "text": f"{lead}：{full_date(deadline)}（{basis}）",
             "routes": f"分送：{routes_text}" if routes_text else "", "note": note}

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
+from django.db import transaction
 from django.urls import reverse
 
 from alarms.events import AlarmRaised
@@ -12,7 +13,10 @@ from directory.access import staffed_units
 from directory.models import Unit
 from ocr.actions import OcrFinished
 from ocr.models import OcrJob
-from routing.events import Delivered, DeliveryHandedBack, TelegramReturned, UnknownUnitsFound
+from reminders import actions as reminder_actions
+from reminders.events import ReminderClaimed
+from reminders.models import ReminderKind, ReminderRecord
+from routing.events import DeadlineChanged, Delivered, DeliveryHandedBack, TelegramReturned, UnknownUnitsFound
 from telegrams.events import TelegramOpened, TelegramRegistered
 from telegrams.models import Precedence, Telegram
 
@@ -113,6 +117,44 @@ def unknown_units(event: UnknownUnitsFound) -> None:
            text=f"{telegram.receipt_no} 的批办中有未找到的单位：{'、'.join(event.names)}，请在“待处理单位”中分送。")
 
 
+def _reminder_text(record: ReminderRecord) -> str:
+    t, unit = record.telegram, record.delivery.unit.name
+    due = f"{record.deadline:%Y-%m-%d}" if record.deadline else ""
+    head = f"{t.receipt_no}《{t.title}》"
+    if record.kind == ReminderKind.BEFORE:
+        return f"催办提醒：{head}将于{due}到期，请抓紧办理。"
+    if record.kind == ReminderKind.DUE:
+        return f"催办提醒：{head}今天（{due}）到期，请按时办结。"
+    if record.kind == ReminderKind.OVERDUE:
+        return f"逾期催办：{head}办结期限{due}，已逾期{record.overdue_days}天，请尽快办结并报送办理结果。"
+    if record.kind == ReminderKind.ESCALATION:
+        return f"逾期上报：{unit}办理{head}已逾期{record.overdue_days}天（期限{due}），多次催办仍未办结。"
+    return f"机要室催办：{head}（期限{due}）：{record.note}"
+
+
+def reminder(event: ReminderClaimed) -> None:
+    """A 催办 step claimed once (reminders.actions): the unit's 承办人, or — an escalation — the clerks and the
+    leaders. Marked sent in the same transaction as the in-app alerts, so it goes out once even when re-taken."""
+    record = ReminderRecord.objects.select_related("telegram", "delivery__unit").filter(pk=event.record_id).first()
+    if record is None or record.sent_at is not None:
+        return
+    if record.kind == ReminderKind.ESCALATION:
+        users = list(_active(roles.CLERK)) + list(_active(roles.LEADER))
+    else:
+        users = list(_active(roles.STAFF).filter(person__unit_id=record.delivery.unit_id))
+    with transaction.atomic():
+        if reminder_actions.mark_sent(record.pk, recipients=len({u.pk for u in users})):
+            notify(users, kind=AlertKind.REMINDER, telegram=record.telegram, text=_reminder_text(record))
+
+
+def deadline_changed(event: DeadlineChanged) -> None:
+    """The unit's 承办人: the clerk moved their deadline."""
+    telegram = Telegram.objects.get(pk=event.telegram_id)
+    staff = _active(roles.STAFF).filter(person__unit_id=event.unit_id)
+    notify(staff, kind=AlertKind.REMINDER, telegram=telegram,
+           text=f"{telegram.receipt_no} 的办结期限已改为{event.deadline}。")
+
+
 def alarm(event: AlarmRaised) -> None:
     """An alarm (the audit chain no longer matches its witness, routing stalled): every administrator."""
     links = {"audit": reverse("audit:verify"), "routing": reverse("routing:history")}
@@ -150,3 +192,5 @@ def connect() -> None:
     listen(TelegramOpened, opened)
     listen(AlarmRaised, alarm)
     listen(OcrFinished, ocr_finished)
+    listen(ReminderClaimed, reminder)
+    listen(DeadlineChanged, deadline_changed)

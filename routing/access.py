@@ -27,6 +27,16 @@ def delivery_for_proxy(user, pk) -> Delivery:
     return delivery
 
 
+def delivery_for_clerk(user, pk) -> Delivery:
+    """Any delivery, for the clerk's own steps on it (办结期限, 催办); 404 for everyone else."""
+    if not roles.is_clerk(user):
+        raise Http404("分送记录不存在")
+    try:
+        return Delivery.objects.select_related("telegram", "unit").get(pk=pk)
+    except (Delivery.DoesNotExist, ValueError, TypeError):
+        raise Http404("分送记录不存在")
+
+
 def sees_result(user, delivery: Delivery) -> bool:
     """Other units see that a unit finished, never what it wrote or attached."""
     return roles.sees_register(user) or (unit_id_of(user) is not None and unit_id_of(user) == delivery.unit_id)

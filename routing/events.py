@@ -71,3 +71,13 @@ class TelegramReturned(Event):
     telegram_id: int
     receipt_no: str
     units: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class DeadlineChanged(Event):
+    """The clerk moved a delivery's deadline (the unit is told the new date)."""
+
+    delivery_id: int
+    telegram_id: int
+    unit_id: int
+    deadline: str  # ISO date

@@ -98,3 +98,12 @@ class UnitsMultipleField(forms.ModelMultipleChoiceField):
 class CirculateForm(forms.Form):
     units = UnitsMultipleField(label="传阅单位", queryset=_units(), widget=forms.CheckboxSelectMultiple,
                                error_messages={"required": "请选择传阅的单位。", "invalid_choice": "请选择启用的单位。"})
+
+
+class DeadlineForm(forms.Form):
+    """The clerk moves one delivery's deadline, with the reason (routing.actions.change_deadline)."""
+
+    deadline = forms.DateField(label="新的办结期限", widget=forms.DateInput(attrs={"type": "date"}),
+                               error_messages={"required": "请填写新的办结期限。", "invalid": "日期格式不正确（应为 年-月-日）。"})
+    reason = forms.CharField(label="修改原因", max_length=MAX_REASON_LENGTH,
+                             error_messages={"required": "请填写修改原因。"})

@@ -2,15 +2,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 
-from django.conf import settings
 from django.utils import timezone
 
 from core.errors import InvalidInput
 from directory import snapshot
 from telegrams.models import Telegram
 
+from . import deadlines
 from .instructions import Directory, InstructionError, describe_unknown, parse
 from .models import Role
 
@@ -68,5 +68,6 @@ def plan_for(text: str, *, received_on: date | None = None, units: snapshot.Snap
 
 
 def default_deadline(telegram: Telegram) -> date:
-    days = settings.DEADLINE_DAYS.get(telegram.precedence, 10)
-    return timezone.localdate(telegram.received_at) + timedelta(days=days)
+    """The deadline a delivery gets when its 批办/批示 names no date: the precedence's days from the day of receipt,
+    in calendar or working days as set (routing.deadlines.due_date)."""
+    return deadlines.due_date(timezone.localdate(telegram.received_at), telegram.precedence)

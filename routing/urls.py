@@ -7,6 +7,7 @@ urlpatterns = [
     path("inbox/", views.inbox, name="inbox"),
     path("deliveries/<int:pk>/sign/", views.sign, name="sign"),
     path("deliveries/<int:pk>/proxy-sign/", views.proxy_sign, name="proxy_sign"),
+    path("deliveries/<int:pk>/deadline/", views.change_deadline, name="change_deadline"),
     path("deliveries/<int:pk>/hand-back/", views.hand_back, name="hand_back"),
     path("deliveries/<int:pk>/transfer/", views.transfer, name="transfer"),
     path("handbacks/<int:pk>/", views.resolve_handback, name="resolve_handback"),

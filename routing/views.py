@@ -9,6 +9,7 @@ from django.db import transaction
 from django.db.models import Prefetch
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
@@ -25,9 +26,9 @@ from directory.models import Unit
 from telegrams.access import telegram_for
 
 from . import actions, stalls
-from .access import delivery_for_proxy, delivery_for_unit, result_file_for
+from .access import delivery_for_clerk, delivery_for_proxy, delivery_for_unit, result_file_for
 from .filters import HistoryFilter
-from .forms import CirculateForm, HandBackForm, RerouteForm, TransferForm
+from .forms import CirculateForm, DeadlineForm, HandBackForm, RerouteForm, TransferForm
 from .models import Delivery, DeliveryState, Handback, ResultFile, Role, RoutingEvent, Subject, UnknownUnit
 
 TABS = {
@@ -90,6 +91,25 @@ def proxy_sign(request, pk: int):
     else:
         messages.success(request, f"已为{delivery.unit.name}代签收 {delivery.telegram.receipt_no}")
     return redirect("telegrams:detail", pk=delivery.telegram_id)
+
+
+@role_required(roles.CLERK)
+@require_POST
+def change_deadline(request, pk: int):
+    """The clerk moves one delivery's deadline, with a reason (the form sits on the telegram page)."""
+    delivery = delivery_for_clerk(request.user, pk)
+    form = DeadlineForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "；".join(e for errors in form.errors.values() for e in errors))
+    else:
+        try:
+            actions.change_deadline(delivery, deadline=form.cleaned_data["deadline"],
+                                    reason=form.cleaned_data["reason"], actor=request.user)
+        except ActionError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, f"{delivery.unit.name}的办结期限已改为{form.cleaned_data['deadline']:%Y-%m-%d}。")
+    return redirect(f"{reverse('telegrams:detail', args=[delivery.telegram_id])}#deliveries-panel")
 
 
 @role_required(roles.STAFF)

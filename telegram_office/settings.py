@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "telegrams",
     "routing",
     "annotations",
+    "reminders",
     "notifications",
     "intake",
     "printing",
@@ -307,6 +308,12 @@ REMINDER_CADENCE = {
     "平急": env.str("REMINDER_CADENCE_PINGJI", default="1d/1d"),
 }
 REMINDER_TIME = env.str("REMINDER_TIME", default="09:00")
+# After this many overdue reminders to the unit, the series escalates once to the clerks and the leaders (0: never).
+REMINDER_ESCALATE_AFTER = env.int("REMINDER_ESCALATE_AFTER", default=3)
+# How often beat runs the reminder pass (seconds); a step is sent by the first pass after it falls due.
+REMINDER_PASS_INTERVAL = env.float("REMINDER_PASS_INTERVAL", default=300.0)
+# A claimed reminder not sent after this many seconds (its worker died) is taken again by the next pass.
+REMINDER_RETRY_SECONDS = env.float("REMINDER_RETRY_SECONDS", default=600.0)
 
 # Celery: Redis in production, kombu's filesystem transport (no server) by default.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
@@ -368,6 +375,8 @@ CELERY_BEAT_SCHEDULE = {
     "rebuild-stats": {"task": "stats.tasks.refresh_stats", "schedule": crontab(hour=2, minute=30), "kwargs": {"full": True}},
     # Scan files a crash (or a failed COMMIT) left without a row, once they are an hour old (vault/files.py).
     "sweep-orphan-scans": {"task": "vault.sweep_orphans", "schedule": 3600.0},
+    # 催办: reminders before and after each open delivery's deadline, once per step (reminders/actions.py).
+    "remind-overdue": {"task": "reminders.tasks.remind_overdue", "schedule": REMINDER_PASS_INTERVAL},
 }
 # The intake folder (off unless set): beat looks at it every INTAKE_FOLDER_INTERVAL seconds; .txt files are
 # registered like `import_telegram`, scans (PDF/JPEG/PNG) queued for OCR and listed for a clerk to confirm

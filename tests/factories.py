@@ -136,3 +136,9 @@ def hand_back(telegram: Telegram, staff, reason: str = "该事项不属于本单
     """The unit sends its delivery back (routing it first if it is still pending)."""
     route_pending(telegram)
     return routing_actions.hand_back(delivery_of(telegram, staff), actor=staff, reason=reason)
+
+
+def arrived(telegram: Telegram, at) -> None:
+    """The telegram's deliveries reached their units at `at` (a journey set in the past: the 催办 cadence leaves out
+    steps that fell before a delivery arrived)."""
+    Delivery.objects.filter(telegram=telegram).update(delivered_at=at)

@@ -15,7 +15,7 @@ from routing.models import DELIVERY_LIFECYCLE, ORDER_LIFECYCLE
 from telegrams.models import TELEGRAM_LIFECYCLE
 from tests.conftest import ROOT
 
-APPS = ("core", "audit", "vault", "directory", "telegrams", "routing", "annotations", "intake", "notifications",
+APPS = ("core", "audit", "vault", "directory", "telegrams", "routing", "annotations", "reminders", "intake", "notifications",
         "desk", "printing", "auditlog", "ocr", "api", "telegram_office")
 STATE_ENUMS = {"TelegramState", "DeliveryState", "OrderState", "OcrState", "IntakeState"}
 
