@@ -5,7 +5,6 @@ step is sent once, whatever runs the pass again. The command's output is the con
 from __future__ import annotations
 
 import json
-
 from datetime import date, datetime
 from io import StringIO
 
