@@ -28,6 +28,8 @@ from intake import presenting as intake_presenting
 from intake.forms import ScanUploadForm, TelegramForm
 from intake.models import IntakeScan, IntakeState
 from ocr import engine as ocr_engine
+from reminders import records as reminder_records
+from reminders.forms import RemindForm
 from routing import actions as routing_actions
 from routing import progress as routing_progress
 from routing.access import delivery_for_proxy, delivery_for_unit
@@ -189,7 +191,8 @@ def detail(request, pk: int):
         "t": telegram, "body": body,
         "changes": telegram.changes.filter(field__in=HEADER_FIELDS).select_related("by__person"),
         "scans": telegram.scans.all(), "deliveries": steps.deliveries, "events": timeline.steps(telegram, annotations),
-        "annotations": annotations, "p": steps,
+        "annotations": annotations, "p": steps, "reminders": reminder_records.for_telegram(telegram, request.user),
+        "remind_form": RemindForm(), "today": timezone.localdate(),
         "returned": TelegramReturn.objects.filter(telegram=telegram).select_related("returned_by__person").first(),
         "replies": list(telegram.replies.select_related("recorded_by__person")),
         "unknown_units": list(telegram.unknown_units.select_related("unit")) if roles.sees_register(request.user) else [],

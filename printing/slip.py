@@ -1,5 +1,5 @@
 """What the printed 处理单 (processing slip) shows: the receipt header, every 批示, the 批办 and 拟办, the deliveries
-with their read receipts, 退回/转办 and results (a unit's result only to those allowed to see it: the clerk,
+with their read receipts, 退回/转办 and results, the 催办记录 (a unit's result only to those allowed to see it: the clerk,
 leaders, admins and the unit itself), the 传阅 record, the 答复, and the telegram itself. Plain data for the
 template; no rendering here."""
 from __future__ import annotations
@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from annotations.models import Annotation, Circulation, CirculationStep
 from directory import roles
+from reminders import records as reminder_records
 from routing.access import sees_result
 from telegrams.models import Telegram, TelegramReturn
 
@@ -82,6 +83,7 @@ def slip_context(telegram: Telegram, *, printed_by, for_pdf: bool) -> dict:
                              .prefetch_related(Prefetch("steps", queryset=CirculationStep.objects.order_by("position")))
                              .order_by("started_at", "id")) if roles.sees_register(printed_by) else [],
         "replies": list(telegram.replies.select_related("recorded_by__person")),
+        "reminders": [(r, reminder_records.who(r)) for r in reminder_records.for_telegram(telegram, printed_by)],
         "reply_text_shown": roles.sees_register(printed_by),
         "returned": TelegramReturn.objects.filter(telegram=telegram).select_related("returned_by__person").first(),
         "paragraphs": paragraphs(telegram.body),

@@ -1,10 +1,12 @@
 import django_filters
 from django import forms
+from django.utils import timezone
 
 from core.filters import BoundedDateFilter
 from directory.models import Unit
 from telegrams.models import Precedence
 
+from .deadlines import OPEN_STATES
 from .models import DeliveryState, RoutingEvent, Subject
 
 
@@ -21,9 +23,17 @@ class HistoryFilter(django_filters.FilterSet):
     date_to = BoundedDateFilter(label="至", field_name="at", lookup_expr="date__lte",
                                         widget=forms.DateInput(attrs={"type": "date"}))
 
+    overdue = django_filters.BooleanFilter(label="仅逾期未办结", method="filter_overdue", widget=forms.CheckboxInput)
+
     class Meta:
         model = RoutingEvent
-        fields = ["unit", "state", "sender", "precedence", "date_from", "date_to"]
+        fields = ["unit", "state", "sender", "precedence", "date_from", "date_to", "overdue"]
+
+    def filter_overdue(self, qs, name, value):
+        """The records of deliveries still open past their deadline."""
+        if not value:
+            return qs
+        return qs.filter(delivery__state__in=OPEN_STATES, delivery__deadline__lt=timezone.localdate())
 
     def filter_state(self, qs, name, value):
         # Telegram, order and delivery states share codes ("done"): this filter means the delivery's.

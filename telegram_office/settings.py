@@ -194,6 +194,7 @@ LOGOUT_REDIRECT_URL = "login"
 BACK_PAGES = {
     "telegrams:register", "annotations:inbox", "routing:inbox", "routing:history", "audit:log", "audit:telegram",
     "directory:units", "directory:people", "notifications:list", "routing:unknown_units",
+    "reminders:overdue",
 }
 
 # django-axes: 5 failures per (username, IP) lock that pair for 15 minutes.

@@ -19,6 +19,7 @@ urlpatterns = [
     path("intake/", include("intake.urls")),
     path("alerts/", include("notifications.urls")),
     path("routing/", include("routing.urls")),
+    path("overdue/", include("reminders.urls")),
     path("annotations/", include("annotations.urls")),
     path("audit/", include("auditlog.urls")),
     path("print/", include("printing.urls")),
