@@ -1,0 +1,83 @@
+"""逾期与催办 in the browser: the clerk opens the overdue list from the menu, finds 自治区总工会's overdue telegram,
+writes a note and presses 催办; the unit's 承办人, on a phone, sees the reminder among their alerts and on the
+telegram page; a leader reads the same list on a phone. Screenshots under test-output/browser/ (and, with
+DOCS_SCREENSHOTS=1, docs/screenshots/overdue-list.png and phone-overdue-list.png)."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from routing.models import Delivery
+from tests import factories
+
+from .conftest import PHONE
+from .helpers import login
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def sideways(page) -> list[str]:
+    return page.evaluate("""() => [...document.querySelectorAll('main > *, main table.grid tr')]
+        .filter(el => el.getBoundingClientRect().right > window.innerWidth + 0.5)
+        .map(el => el.tagName + '.' + el.className)""")
+
+
+def test_clerk_chases_an_overdue_unit_and_the_unit_sees_it(new_page, shots, demo):
+    clerk = demo["clerk"]
+    today = timezone.localdate()
+    late = factories.another(clerk, precedence="特急", instruction="送：自治区总工会、自治区财政厅。")
+    older = factories.another(clerk, precedence="平急", instruction="送：自治区总工会。")
+    for t, days in ((late, 2), (older, 9)):
+        factories.route_pending(t)
+        Delivery.objects.filter(telegram=t).update(deadline=today - timedelta(days=days))
+
+    page = new_page()
+    login(page, "clerk")
+    page.locator(".topbar nav").get_by_role("link", name="逾期与催办", exact=True).click()
+    page.wait_for_url("**/overdue/")
+    assert page.locator("h1").inner_text() == "逾期与催办"
+    units = page.locator("section.overdue-unit").evaluate_all("els => els.map(e => e.dataset.unit)")
+    assert units == ["自治区总工会", "自治区财政厅"]  # the unit with the longest overdue first
+    row = page.locator(f'section[data-unit="自治区总工会"] tr[data-receipt="{late.receipt_no}"]')
+    assert "2 天" in row.locator(".days-overdue").inner_text()
+    assert row.get_by_text("未催办").is_visible()
+    shots(page, "overdue-list", docs="overdue-list")
+
+    row.get_by_label("催办内容").fill("请于今天下班前报送办理结果。")
+    with page.expect_navigation():
+        row.get_by_role("button", name="催办").click()
+    assert f"已向自治区总工会催办 {late.receipt_no}。" in page.locator("ul.messages").inner_text()
+    row = page.locator(f'section[data-unit="自治区总工会"] tr[data-receipt="{late.receipt_no}"]')
+    assert "1 次" in row.locator(".reminder-count").inner_text()
+    shots(page, "overdue-reminded")
+
+    unit = new_page(PHONE)
+    login(unit, "zonggonghui")
+    assert unit.locator("#alerts-badge").is_visible()
+    unit.goto(reverse("notifications:list"))
+    alert = unit.locator("#alerts tr", has_text="机要室催办")
+    assert "请于今天下班前报送办理结果。" in alert.inner_text() and late.receipt_no in alert.inner_text()
+    shots(unit, "unit-sees-reminder")
+    alert.get_by_role("link").click()
+    unit.wait_for_url(f"**/telegrams/{late.pk}/")
+    panel = unit.locator("#reminders-panel")
+    assert "人工催办" in panel.inner_text() and "请于今天下班前报送办理结果。" in panel.inner_text()
+    shots(unit, "unit-telegram-reminders")
+
+    leader = new_page(PHONE)
+    login(leader, "leader")
+    leader.goto(reverse("reminders:overdue"))
+    assert leader.locator("tr.overdue-row").count() == 3 and leader.get_by_role("button", name="催办").count() == 0
+    assert sideways(leader) == []
+    shots(leader, "overdue-list-leader-phone")
+
+    phone = new_page(PHONE)
+    login(phone, "clerk")
+    phone.goto(reverse("reminders:overdue"))
+    assert phone.get_by_role("button", name="催办").count() == 3 and sideways(phone) == []
+    button = phone.get_by_role("button", name="催办").first.bounding_box()
+    assert button["height"] >= 40  # a thumb's target
+    shots(phone, "overdue-list-phone", full_page=False, docs="phone-overdue-list")
