@@ -12,6 +12,7 @@ from django.utils import timezone
 from notifications.models import Alert, AlertKind
 from reminders import actions
 from reminders.models import ReminderRecord
+from routing import actions as routing_actions
 from routing.models import Delivery
 from tests import factories
 from tests.conftest import client_for
@@ -108,3 +109,13 @@ def test_a_delivery_overdue_by_working_days_shows_both_counts(late, clerk_client
     settings.DEADLINE_COUNTING = "working"
     page = clerk_client.get(reverse("reminders:overdue")).content.decode()
     assert "个工作日" in page
+
+
+def test_the_audit_log_names_reminders_and_deadline_changes(late, clerk, admin_user, django_capture_on_commit_callbacks):
+    d = Delivery.objects.get(telegram=late[1])
+    with django_capture_on_commit_callbacks(execute=True):
+        actions.remind(d, actor=clerk, note="请抓紧办理。")
+    routing_actions.change_deadline(d, deadline=timezone.localdate() + timedelta(days=5), reason="延期", actor=clerk)
+    page = client_for(admin_user).get(reverse("audit:telegram", args=[late[1].pk])).content.decode()
+    assert "催办" in page and f"{late[1].receipt_no} · 自治区总工会 · 人工催办" in page
+    assert "修改办结期限" in page and "修改原因" in page
