@@ -114,13 +114,37 @@ def run_pass(now: datetime | None = None) -> list[Sent]:
     now = now or timezone.now()
     today = timezone.localdate(now)
     sent: list[Sent] = []
-    for delivery in candidates(now).iterator(chunk_size=500):
-        wanted = _steps_to_send(delivery, now)
-        if not wanted:
+    chunk: list[Delivery] = []
+    for delivery in candidates(now).iterator(chunk_size=CHUNK):
+        chunk.append(delivery)
+        if len(chunk) == CHUNK:
+            sent += _claim_chunk(chunk, now, today)
+            chunk = []
+    sent += _claim_chunk(chunk, now, today)
+    sent += retake_unsent(now)
+    return sent
+
+
+CHUNK = 500
+
+
+def _claim_chunk(chunk: list[Delivery], now: datetime, today: date) -> list[Sent]:
+    """The steps of these deliveries nobody has claimed yet: one query finds the steps already recorded (the
+    usual case every few minutes: nothing new), so only new steps are tried against the unique constraint."""
+    wanted = {d.pk: steps for d in chunk if (steps := _steps_to_send(d, now))}
+    if not wanted:
+        return []
+    keys = {key for steps in wanted.values() for key, _, _ in steps}
+    recorded = set(ReminderRecord.objects.filter(delivery_id__in=wanted, step_key__in=keys)
+                   .values_list("delivery_id", "step_key"))
+    sent: list[Sent] = []
+    for delivery in chunk:
+        todo = [(key, kind, at) for key, kind, at in wanted.get(delivery.pk, []) if (delivery.pk, key) not in recorded]
+        if not todo:
             continue
         days = overdue_days(delivery, today)
         with transaction.atomic():
-            claimed = [r for key, kind, at in wanted
+            claimed = [r for key, kind, at in todo
                        if (r := _claim(delivery, key=key, kind=kind, due_at=at, now=now, days=days)) is not None]
             if not claimed:
                 continue
@@ -128,7 +152,6 @@ def run_pass(now: datetime | None = None) -> list[Sent]:
             for r in claimed:
                 announce(ReminderClaimed(r.pk))
         sent += [Sent(r.pk, delivery.telegram.receipt_no, delivery.unit.name, r.kind) for r in claimed]
-    sent += retake_unsent(now)
     return sent
 
 

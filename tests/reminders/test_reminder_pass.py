@@ -155,3 +155,29 @@ def test_manual_reminder_by_the_clerk_with_a_note(teji, clerk, staff_zgh, django
 def test_a_bad_time_is_refused_in_chinese(bad, db):
     with pytest.raises(CommandError, match="时间格式不正确|时间超出范围"):
         call_command("remind_overdue", "--at", bad, stdout=StringIO())
+
+
+def test_a_teti_is_reminded_by_the_hour(clerk, staff_zgh, django_capture_on_commit_callbacks):
+    """特提 (calendar days, cadence 2h/2h): received 2026-10-01 (a holiday: it counts anyway), due the end of 10-02."""
+    t = factories.register(clerk, precedence="特提", received_at=local(2026, 10, 1, 8, 0))
+    factories.route_pending(t)
+    factories.arrived(t, local(2026, 10, 1, 8, 10))
+    assert factories.delivery_of(t, staff_zgh).deadline == date(2026, 10, 2)
+    line = f"{t.receipt_no}\t自治区总工会\t"
+    assert remind("2026-10-02T21:59", django_capture_on_commit_callbacks) == []
+    assert remind("2026-10-02T22:00", django_capture_on_commit_callbacks) == [line + "before"]
+    assert remind("2026-10-03T01:00", django_capture_on_commit_callbacks) == []
+    assert remind("2026-10-03T02:00", django_capture_on_commit_callbacks) == [line + "overdue"]
+    assert remind("2026-10-03T04:30", django_capture_on_commit_callbacks) == [line + "overdue"]
+    assert list(ReminderRecord.objects.values_list("step_key", flat=True)) == [
+        "2026-10-02:before", "2026-10-02:overdue-1", "2026-10-02:overdue-2"]
+
+
+def test_the_unique_step_is_the_claim(teji, staff_zgh):
+    """What a pass that lost the race sees: the insert of a step another pass recorded returns nothing."""
+    d = factories.delivery_of(teji, staff_zgh)
+    now = local(2026, 10, 9, 9, 0)
+    first = actions._claim(d, key="2026-10-08:overdue-1", kind="overdue", due_at=now, now=now, days=1)
+    assert first is not None
+    assert actions._claim(d, key="2026-10-08:overdue-1", kind="overdue", due_at=now, now=now, days=1) is None
+    assert ReminderRecord.objects.count() == 1
