@@ -23,3 +23,32 @@ class BoundedDateField(forms.DateField):
 
 class BoundedDateFilter(django_filters.DateFilter):
     field_class = BoundedDateField
+
+
+class StrictCheckboxInput(forms.CheckboxInput):
+    """The raw value, for the field to judge (Django's CheckboxInput calls any non-empty text True)."""
+
+    def value_from_datadict(self, data, files, name):
+        return data.get(name) if name in data else False
+
+
+class CheckboxBooleanField(forms.Field):
+    """A checkbox on a page ("on"), true/false (or 1/0) in an API query; anything else is refused with a Chinese
+    message rather than silently ignored. Absent: False (no filtering)."""
+
+    widget = StrictCheckboxInput
+    TRUE, FALSE = {True, "on", "true", "True", "1"}, {False, None, "", "false", "False", "0"}
+
+    def to_python(self, value):
+        if value in self.TRUE:
+            return True
+        if value in self.FALSE:
+            return False
+        raise forms.ValidationError("只能是 true 或 false。", code="invalid")
+
+    def validate(self, value):
+        pass  # False is a valid answer (a checkbox left unticked)
+
+
+class CheckboxBooleanFilter(django_filters.BooleanFilter):
+    field_class = CheckboxBooleanField

@@ -2,7 +2,7 @@ import django_filters
 from django import forms
 from django.utils import timezone
 
-from core.filters import BoundedDateFilter
+from core.filters import BoundedDateFilter, CheckboxBooleanFilter
 from directory.models import Unit
 from telegrams.models import Precedence
 
@@ -23,7 +23,7 @@ class HistoryFilter(django_filters.FilterSet):
     date_to = BoundedDateFilter(label="至", field_name="at", lookup_expr="date__lte",
                                         widget=forms.DateInput(attrs={"type": "date"}))
 
-    overdue = django_filters.BooleanFilter(label="仅逾期未办结", method="filter_overdue", widget=forms.CheckboxInput)
+    overdue = CheckboxBooleanFilter(label="仅逾期未办结", method="filter_overdue")
 
     class Meta:
         model = RoutingEvent

@@ -3,7 +3,7 @@ from django import forms
 from django.db.models import Q
 from django.utils import timezone
 
-from core.filters import BoundedDateFilter
+from core.filters import BoundedDateFilter, CheckboxBooleanFilter
 
 from .models import Precedence, Telegram, TelegramState
 
@@ -20,8 +20,7 @@ class RegisterFilter(django_filters.FilterSet):
                                           widget=forms.DateInput(attrs={"type": "date"}))
     date_to = BoundedDateFilter(label="至", field_name="received_at", lookup_expr="date__lte",
                                         widget=forms.DateInput(attrs={"type": "date"}))
-    overdue = django_filters.BooleanFilter(label="仅逾期未办结", method="filter_overdue",
-                                           widget=forms.CheckboxInput)
+    overdue = CheckboxBooleanFilter(label="仅逾期未办结", method="filter_overdue")
 
     class Meta:
         model = Telegram

@@ -119,3 +119,13 @@ def test_the_audit_log_names_reminders_and_deadline_changes(late, clerk, admin_u
     page = client_for(admin_user).get(reverse("audit:telegram", args=[late[1].pk])).content.decode()
     assert "催办" in page and f"{late[1].receipt_no} · 自治区总工会 · 人工催办" in page
     assert "修改办结期限" in page and "修改原因" in page
+
+
+def test_the_api_register_filters_what_is_overdue_and_refuses_nonsense(late, clerk):
+    from tests.api.conftest import token_client
+
+    api = token_client(clerk)
+    found = {t["receipt_no"] for t in api.get("/api/v1/telegrams/", {"overdue": "true"}).json()["results"]}
+    assert found == {late[0].receipt_no, late[1].receipt_no}
+    assert api.get("/api/v1/telegrams/", {"overdue": "false"}).json()["count"] == 3
+    assert api.get("/api/v1/telegrams/", {"overdue": "perhaps"}).status_code == 400
