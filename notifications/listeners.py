@@ -133,8 +133,9 @@ def _reminder_text(record: ReminderRecord) -> str:
 
 
 def reminder(event: ReminderClaimed) -> None:
-    """A 催办 step claimed once (reminders.actions): the unit's 承办人, or — an escalation — the clerks and the
-    leaders. Marked sent in the same transaction as the in-app alerts, so it goes out once even when re-taken."""
+    """A 催办 step claimed once (reminders.actions): the unit's 承办人 (the clerks when it has none), or — an
+    escalation — the clerks and the leaders. Marked sent in the same transaction as the in-app alerts, so it goes
+    out once even when re-taken."""
     record = ReminderRecord.objects.select_related("telegram", "delivery__unit").filter(pk=event.record_id).first()
     if record is None or record.sent_at is not None:
         return
@@ -142,6 +143,8 @@ def reminder(event: ReminderClaimed) -> None:
         users = list(_active(roles.CLERK)) + list(_active(roles.LEADER))
     else:
         users = list(_active(roles.STAFF).filter(person__unit_id=record.delivery.unit_id))
+        if not users:  # a unit without 承办人 accounts: the clerks, who sign and report for it (代签收)
+            users = list(_active(roles.CLERK))
     with transaction.atomic():
         if reminder_actions.mark_sent(record.pk, recipients=len({u.pk for u in users})):
             notify(users, kind=AlertKind.REMINDER, telegram=record.telegram, text=_reminder_text(record))

@@ -36,6 +36,15 @@ def test_clerk_chases_an_overdue_unit_and_the_unit_sees_it(new_page, shots, demo
 
     page = new_page()
     login(page, "clerk")
+    on_time = factories.another(clerk, precedence="平急", instruction="送：自治区财政厅。", received_at=timezone.now())
+    factories.route_pending(on_time)
+    page.goto(reverse("telegrams:register"))
+    page.get_by_label("仅逾期未办结").check()
+    with page.expect_navigation():
+        page.get_by_role("button", name="查询").click()
+    listed = page.locator("#register tbody tr").all_inner_texts()
+    assert len(listed) == 2 and not any(on_time.receipt_no in row for row in listed)
+    shots(page, "register-overdue-only")
     page.locator(".topbar nav").get_by_role("link", name="逾期与催办", exact=True).click()
     page.wait_for_url("**/overdue/")
     assert page.locator("h1").inner_text() == "逾期与催办"

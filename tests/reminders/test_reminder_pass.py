@@ -181,3 +181,13 @@ def test_the_unique_step_is_the_claim(teji, staff_zgh):
     assert first is not None
     assert actions._claim(d, key="2026-10-08:overdue-1", kind="overdue", due_at=now, now=now, days=1) is None
     assert ReminderRecord.objects.count() == 1
+
+
+def test_a_unit_without_staff_is_chased_through_the_clerks(working, clerk, django_capture_on_commit_callbacks):
+    """自治区民政厅 has no 承办人 account yet: its reminders go to the clerks, who 代签收 for it."""
+    t = factories.register(clerk, precedence="特急", received_at=local(2026, 9, 28, 9, 0), instruction="送：自治区民政厅。")
+    factories.route_pending(t)
+    factories.arrived(t, local(2026, 9, 28, 9, 30))
+    assert remind("2026-10-09T09:00", django_capture_on_commit_callbacks) == [f"{t.receipt_no}\t自治区民政厅\toverdue"]
+    alert = Alert.objects.get(user=clerk, kind=AlertKind.REMINDER)
+    assert alert.text.startswith(f"逾期催办：{t.receipt_no}") and ReminderRecord.objects.get().recipients >= 1
