@@ -44,34 +44,38 @@ def root(leaves: Sequence[bytes]) -> bytes:
     """MTH(D[n]) of leaf hashes (already leaf-prefixed)."""
     if not leaves:
         return EMPTY_ROOT
-    level = list(leaves)
-    # Bottom-up with the odd last node carried up unchanged: the same tree as RFC 9162's recursive split.
-    while len(level) > 1:
+    return levels(leaves)[-1][0]
+
+
+def levels(leaves: Sequence[bytes]) -> list[list[bytes]]:
+    """Every level of the tree, leaves first, the root last (an odd last node is carried up unchanged, which
+    builds the same tree as RFC 9162's split at the largest power of two)."""
+    out = [list(leaves)]
+    while len(out[-1]) > 1:
+        level = out[-1]
         nxt = [node_hash(level[i], level[i + 1]) for i in range(0, len(level) - 1, 2)]
         if len(level) % 2:
             nxt.append(level[-1])
-        level = nxt
-    return level[0]
+        out.append(nxt)
+    return out
 
 
-def inclusion_proof(leaves: Sequence[bytes], m: int) -> list[bytes]:
-    """PATH(m, D[n]) of RFC 9162 §2.1.3.1: sibling hashes from the leaf up to the root."""
-    n = len(leaves)
+def proof_from_levels(tree: list[list[bytes]], m: int) -> list[bytes]:
+    """PATH(m, D[n]) of RFC 9162 §2.1.3.1 from `levels`: sibling hashes from the leaf up, O(log n)."""
+    n = len(tree[0])
     if not 0 <= m < n:
         raise ValueError(f"leaf {m} is not in a tree of {n}")
-    path: list[bytes] = []
-    level = list(leaves)
-    index = m
-    while len(level) > 1:
+    path, index = [], m
+    for level in tree[:-1]:
         sibling = index ^ 1
         if sibling < len(level):
             path.append(level[sibling])
-        nxt = [node_hash(level[i], level[i + 1]) for i in range(0, len(level) - 1, 2)]
-        if len(level) % 2:
-            nxt.append(level[-1])
-        level = nxt
         index //= 2
     return path
+
+
+def inclusion_proof(leaves: Sequence[bytes], m: int) -> list[bytes]:
+    return proof_from_levels(levels(leaves), m)
 
 
 def root_from_inclusion(leaf: bytes, m: int, n: int, path: Sequence[bytes]) -> bytes | None:

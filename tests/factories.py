@@ -10,6 +10,7 @@ from itertools import count
 from django.utils import timezone
 
 from annotations import actions as annotation_actions
+from archive import actions as archive_actions
 from intake import actions as intake_actions
 from routing import actions as routing_actions
 from routing.models import Delivery, OrderState, RoutingOrder
@@ -136,3 +137,18 @@ def hand_back(telegram: Telegram, staff, reason: str = "该事项不属于本单
     """The unit sends its delivery back (routing it first if it is still pending)."""
     route_pending(telegram)
     return routing_actions.hand_back(delivery_of(telegram, staff), actor=staff, reason=reason)
+
+
+# ------------------------------------------------------------------------------------------------------ 归档
+
+
+def finished(clerk, staff, **overrides) -> Telegram:
+    """A telegram routed to 自治区总工会 and finished there (已办结): ready for 归档."""
+    telegram = another(clerk, **overrides)
+    sign_and_finish(telegram, staff)
+    return Telegram.objects.get(pk=telegram.pk)
+
+
+def archive(telegram: Telegram, clerk, retention: str = "D30"):
+    """归档 as the clerk's form does; returns the Archival (档号)."""
+    return archive_actions.archive(telegram, retention=retention, actor=clerk)
