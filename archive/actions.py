@@ -22,7 +22,7 @@ from routing.models import OrderState, RoutingOrder
 from telegrams.models import TELEGRAM_LIFECYCLE, Telegram, TelegramChange, TelegramState
 
 from . import records
-from .models import ArchiveCounter, Archival, Retention, archive_no
+from .models import Archival, ArchiveCounter, Retention, archive_no
 
 # States a telegram may be archived from: finished (已办结, 已办毕), returned (已退文), or filed by a 存档
 # instruction without a 档号 yet (已归档).

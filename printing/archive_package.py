@@ -58,7 +58,8 @@ class Tree:
     def __init__(self) -> None:
         cp = Checkpoint.objects.exclude(tree_root="").order_by("-seq").first()
         if cp is None:
-            raise NotAllowed("审计链还没有签名树头，请等待下一个签名检查点后再导出。", code="not_checkpointed")
+            raise NotAllowed("归档记录尚未被签名检查点覆盖（审计链还没有签名树头），请在下一个签名检查点之后再导出。",
+                            code="not_checkpointed")
         hashes = AuditEntry.objects.filter(seq__lte=cp.seq).order_by("seq").values_list("hash", flat=True)
         leaves = [merkle.leaf_hash(h) for h in hashes.iterator(chunk_size=5000)]
         self.levels = merkle.levels(leaves)

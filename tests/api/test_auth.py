@@ -16,8 +16,8 @@ from rest_framework.test import APIClient
 from api import actions
 from api.models import ApiToken
 from audit.models import AuditEntry
-from directory.models import Authenticator
 from directory.demo import PASSWORD
+from directory.models import Authenticator
 from tests import factories
 from tests.conftest import client_for
 

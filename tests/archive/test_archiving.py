@@ -116,10 +116,9 @@ def test_an_archived_telegram_is_frozen(clerk, staff_zgh, leader):
             pytest.fail(f"{step} was not refused")
         assert "归档" in refused.value.message, (step, refused.value.message)
     # Routing: a new order on it (as a routing 批示 or re-route would open) is refused.
-    with pytest.raises(IllegalTransition):
-        with transaction.atomic():
-            locked = Telegram.objects.select_for_update().get(pk=t.pk)  # as its callers pass it
-            routing_actions.open_order(locked, source="annotation", text="", plan=plan_for("请财政厅办理。"), actor=leader)
+    with pytest.raises(IllegalTransition), transaction.atomic():
+        locked = Telegram.objects.select_for_update().get(pk=t.pk)  # as its callers pass it
+        routing_actions.open_order(locked, source="annotation", text="", plan=plan_for("请财政厅办理。"), actor=leader)
     t.refresh_from_db()
     assert t.state == TelegramState.ARCHIVED and t.title != "改过的标题"
     assert AuditEntry.objects.count() == before
