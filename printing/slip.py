@@ -11,6 +11,7 @@ from django.db.models import Prefetch
 from django.utils import timezone
 
 from annotations.models import Annotation, Circulation, CirculationStep
+from archive.models import Archival
 from directory import roles
 from routing.access import sees_result
 from telegrams.models import Telegram, TelegramReturn
@@ -84,6 +85,7 @@ def slip_context(telegram: Telegram, *, printed_by, for_pdf: bool) -> dict:
         "replies": list(telegram.replies.select_related("recorded_by__person")),
         "reply_text_shown": roles.sees_register(printed_by),
         "returned": TelegramReturn.objects.filter(telegram=telegram).select_related("returned_by__person").first(),
+        "archival": Archival.objects.filter(telegram=telegram, revoked_at__isnull=True).first(),
         "paragraphs": paragraphs(telegram.body),
         "registered_by": display_name(telegram.registered_by),
         "printed_by": display_name(printed_by),

@@ -32,6 +32,8 @@ def test_the_clerk_archives_from_the_telegram_page_and_downloads_the_package(cle
     assert f"已归档，档号 {archival.archive_no}（定期30年）" in done
     assert 'id="archive-no"' in done and archival.archive_no in done and 'id="archive-form"' not in done
     assert ">更正</a>" not in done and "作废（保留收文号）" not in done  # frozen: no correction or void offered
+    slip = c.get(reverse("printing:slip", args=[t.pk])).content.decode()
+    assert f"档号 {archival.archive_no} · 保管期限 定期30年" in slip  # the 处理单 names it too
     register = c.get(reverse("telegrams:register"), {"state": "archived"}).content.decode()
     assert t.receipt_no in register and f"档号 {archival.archive_no}" in register
 
