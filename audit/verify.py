@@ -271,7 +271,7 @@ def _check_tree_heads(keys: list[Ed25519PublicKey], head_seq: int, chunk_size: i
     hashes = (AuditEntry.objects.filter(seq__lte=heads[-1][0]).order_by("seq")
               .values_list("hash", flat=True).iterator(chunk_size=chunk_size))
     frontier, size = [], 0
-    with _streaming():
+    with _streaming(), closing(hashes):  # the server-side cursor closes before its transaction ends
         for seq, digest, at, tree_root, signature in heads:
             frontier, size = merkle.extend(frontier, size, (merkle.leaf_hash(next(hashes)) for _ in range(seq - size)))
             if merkle.frontier_root(frontier).hex() != tree_root:
