@@ -55,6 +55,9 @@ def test_who_may_archive_revoke_and_download(clerk, staff_zgh, leader, admin_use
     assert client_for(leader).post(reverse("archive:archive", args=[t.pk]), {"retention": "Y"}).status_code == 403
     assert client_for(staff_zgh).get(reverse("archive:page")).status_code == 403
     factories.archive(t, clerk)
+    # A leader reads an archived telegram but is offered no 批示 box and no 传阅 (both would be refused).
+    seen = client_for(leader).get(reverse("telegrams:detail", args=[t.pk])).content.decode()
+    assert 'id="annotation-box"' not in seen and "档号" in seen and 'id="archive-download"' not in seen
     assert client_for(leader).get(reverse("printing:archive_package", args=[t.pk])).status_code == 403
     assert client_for(clerk).post(reverse("archive:revoke", args=[t.pk]), {"reason": "x"}).status_code == 403
     admin = client_for(admin_user)
