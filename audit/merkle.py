@@ -44,32 +44,38 @@ def root(leaves: Sequence[bytes]) -> bytes:
     """MTH(D[n]) of leaf hashes (already leaf-prefixed)."""
     if not leaves:
         return EMPTY_ROOT
-    return levels(leaves)[-1][0]
+    return levels(leaves)[-1]
 
 
-def levels(leaves: Sequence[bytes]) -> list[list[bytes]]:
-    """Every level of the tree, leaves first, the root last (an odd last node is carried up unchanged, which
-    builds the same tree as RFC 9162's split at the largest power of two)."""
-    out = [list(leaves)]
-    while len(out[-1]) > 1:
-        level = out[-1]
-        nxt = [node_hash(level[i], level[i + 1]) for i in range(0, len(level) - 1, 2)]
-        if len(level) % 2:
-            nxt.append(level[-1])
-        out.append(nxt)
+def levels(leaves: Sequence[bytes]) -> list[bytes]:
+    """Every level of the tree, leaves first, the root last, each as one bytes blob of 32-byte hashes (a million
+    leaves hold 64 MB, not a million objects). An odd last node is carried up unchanged, which builds the same tree
+    as RFC 9162's split at the largest power of two."""
+    level = b"".join(leaves)
+    out = [level]
+    sha256 = hashlib.sha256
+    while len(level) > 32:
+        nxt = bytearray()
+        count = len(level) // 32
+        for i in range(0, count - 1, 2):
+            nxt += sha256(_NODE + level[32 * i:32 * i + 64]).digest()
+        if count % 2:
+            nxt += level[-32:]
+        level = bytes(nxt)
+        out.append(level)
     return out
 
 
-def proof_from_levels(tree: list[list[bytes]], m: int) -> list[bytes]:
+def proof_from_levels(tree: list[bytes], m: int) -> list[bytes]:
     """PATH(m, D[n]) of RFC 9162 §2.1.3.1 from `levels`: sibling hashes from the leaf up, O(log n)."""
-    n = len(tree[0])
+    n = len(tree[0]) // 32
     if not 0 <= m < n:
         raise ValueError(f"leaf {m} is not in a tree of {n}")
     path, index = [], m
     for level in tree[:-1]:
         sibling = index ^ 1
-        if sibling < len(level):
-            path.append(level[sibling])
+        if 32 * sibling < len(level):
+            path.append(level[32 * sibling:32 * sibling + 32])
         index //= 2
     return path
 

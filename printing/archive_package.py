@@ -63,7 +63,7 @@ class Tree:
         hashes = AuditEntry.objects.filter(seq__lte=cp.seq).order_by("seq").values_list("hash", flat=True)
         leaves = [merkle.leaf_hash(h) for h in hashes.iterator(chunk_size=5000)]
         self.levels = merkle.levels(leaves)
-        if len(leaves) != cp.seq or self.levels[-1][0].hex() != cp.tree_root:
+        if len(leaves) != cp.seq or self.levels[-1].hex() != cp.tree_root:
             raise NotAllowed(f"审计链与第 {cp.seq} 条的签名树头不符，不能导出；请运行 verify_audit。", code="tree_mismatch")
         key = signing.public_key()
         if not signing.tree_head_ok(key, cp.seq, cp.tree_root, cp.hash, cp.at, cp.tree_signature):
