@@ -38,6 +38,7 @@ ARGS: dict[str, Callable[[dict], list]] = {
     "annotations:write": T, "annotations:correct": lambda w: [w["annotation"].pk],
     "audit:telegram": T,
     "printing:slip": T, "printing:slip_pdf": T, "printing:register_export": lambda w: ["csv"],
+    "archive:archive": T, "archive:revoke": T, "printing:archive_package": T,
     **{name: (lambda w: [w["held"].uid]) for name in (
         "intake:scan_status", "intake:scan_prefill", "intake:scan_file", "intake:scan_set_aside")},
     "directory:unit_edit": lambda w: [w["delivery"].unit_id],
@@ -152,6 +153,13 @@ MATRIX: list[tuple] = [
     ("directory:person_reset_otp", POST, L,        403,  403,   403,    403,    302),
     ("directory:person_reset_otp", GET,  L,        403,  403,   403,    403,    405),
     ("stats:page",                GET,   L,        200,  200,   403,    403,    200),
+    # 归档: the clerk archives (empty form: re-rendered or sent back with a message), the admin revokes and downloads;
+    # the seed telegram is not archived, so a download sends clerk and admin back to its page with the reason.
+    ("archive:page",              GET,   L,        200,  403,   403,    403,    200),
+    ("archive:page",              POST,  L,        200,  403,   403,    403,    302),
+    ("archive:archive",           POST,  L,        302,  403,   403,    403,    403),
+    ("archive:revoke",            POST,  L,        403,  403,   403,    403,    302),
+    ("printing:archive_package",  GET,   L,        302,  403,   403,    403,    302),
     ("stats:export",              GET,   L,        200,  200,   403,    403,    200),
     # The REST API: 401 without credentials (never the login page), roles as on the pages, another unit's 404.
     ("api:schema",                GET,   401,      200,  200,   200,    200,    200),
