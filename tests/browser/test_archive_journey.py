@@ -71,4 +71,8 @@ def test_the_clerk_archives_a_telegram_and_downloads_a_package_that_verifies(new
     phone.locator("#archive-panel").scroll_into_view_if_needed()
     assert phone.locator("#archive-revoke").is_visible()
     shots(phone, "phone-archived", full_page=False, docs="phone-archive-telegram")
+    phone.goto("/archive/")
+    fits(phone)
+    assert phone.locator("#archived-list").get_by_role("link", name="下载").count() == 3
+    shots(phone, "phone-archive-page", full_page=False, docs="phone-archive-page")
     fits.all_checked()
