@@ -52,6 +52,7 @@ def _write(telegram: Telegram, text: str, actor, plan: RoutingPlan | None, previ
                 raise AlreadyAnnotated("这条批示已经保存，未重复保存。")
             if telegram.state == TelegramState.VOID:
                 raise NotAllowed("已作废的来电不能批示。")
+            telegram_actions.refuse_if_archived(telegram, "批示")
             if proposal is not None and telegram.proposal != proposal:
                 raise NotAllowed("拟办意见刚被修改，请核对新的拟办意见后再同意。", code="proposal_changed")
             if proposal is not None and (done := proposal_approval(telegram)) is not None:
@@ -252,6 +253,7 @@ def circulate(telegram: Telegram, leaders: Sequence, *, actor, submission_key: s
     try:
         with transaction.atomic():
             telegram = Telegram.objects.select_for_update().get(pk=telegram.pk)
+            telegram_actions.refuse_if_archived(telegram, "传阅")
             if telegram.state in (TelegramState.VOID, TelegramState.RETURNED):
                 raise NotAllowed(f"该来电{telegram.get_state_display()}，不能传阅。", code="closed")
             if submission_key and Circulation.objects.filter(submission_key=submission_key).exists():

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.core.validators import RegexValidator
 from rest_framework import serializers
 
+from archive.models import Retention
 from routing.models import DeliveryState, Role
 from telegrams.models import Precedence, Telegram, TelegramState
 from telegrams.textparse import MAX_TEXT_CHARS
@@ -72,6 +73,14 @@ class TelegramStateSerializer(CreatedSerializer):
 
 class ReasonSerializer(serializers.Serializer):
     reason = Text(max_length=200, allow_null=False, required=True, help_text="原因")
+
+
+class ArchiveSerializer(serializers.Serializer):
+    retention = serializers.ChoiceField(choices=Retention.choices, help_text="保管期限：Y 永久，D30 定期30年，D10 定期10年")
+
+
+class RevokeArchiveSerializer(serializers.Serializer):
+    reason = Text(max_length=300, allow_null=False, required=True, help_text="撤销归档的原因")
 
 
 class TelegramListItemSerializer(serializers.Serializer):

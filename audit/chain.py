@@ -67,3 +67,12 @@ def checkpoint_message(seq: int, digest: str, at: datetime) -> bytes:
     return b"telegram_office/audit-checkpoint/v1\n" + canonical_json(
         {"at": at_text(at), "hash": digest, "seq": int(seq)}
     ).encode("utf-8")
+
+
+def tree_head_message(size: int, root_hex: str, chain_hash: str, at: datetime | str) -> bytes:
+    """The bytes a signed tree head signs: a domain tag, then (size, Merkle root, chain hash at that seq, time) as
+    canonical JSON. The chain hash ties the tree to the checkpoint (and the witness log) at the same seq."""
+    at = at if isinstance(at, str) else at_text(at)
+    return b"telegram_office/audit-tree-head/v1\n" + canonical_json(
+        {"at": at, "chain_hash": chain_hash, "root": root_hex, "size": int(size)}
+    ).encode("utf-8")

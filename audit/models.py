@@ -55,6 +55,12 @@ class Checkpoint(models.Model):
     at = models.DateTimeField("签名时间")
     signature = models.CharField("签名", max_length=128)
     public_key = models.CharField("公钥", max_length=64)
+    # The signed tree head (audit/merkle.py, RFC 9162): the Merkle root over entries 1..seq, signed with the chain
+    # hash and the time; the frontier lets the next checkpoint extend the tree without re-reading the chain.
+    # Empty on checkpoints signed before the tree existed (migration 0005_tree_head_archive).
+    tree_root = models.CharField("默克尔树根", max_length=64, default="", db_default="", blank=True)
+    tree_signature = models.CharField("树头签名", max_length=128, default="", db_default="", blank=True)
+    tree_frontier = models.TextField("树前沿", default="", db_default="", blank=True)
 
     class Meta:
         verbose_name = "签名检查点"

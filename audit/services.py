@@ -12,7 +12,7 @@ from django.utils import timezone
 from alarms import services as alarms
 from alarms.models import Kind
 
-from . import signing, witness
+from . import merkle, signing, witness
 from .chain import canonical_json, link_hash
 from .context import added_data
 from .events import AuditAlarm
@@ -153,6 +153,8 @@ def sign_head() -> Signed:
     checked = verify_segment(last_seq, last_hash, head_seq, head_hash)
     if not checked.ok:
         _refuse(f"自第 {last_seq} 条检查点以来的记录校验失败：{checked.message_zh}", checked.first_bad_seq)
+    frontier = tree_frontier(head_seq)  # before the witness line: a failure here signs nothing
+    tree_root = merkle.frontier_root(frontier).hex()
     at = timezone.now()
     signature, public_key = signing.sign(head_seq, head_hash, at), signing.public_key_b64()
     try:
@@ -161,10 +163,29 @@ def sign_head() -> Signed:
         _refuse(f"见证日志无法写入：{exc.strerror or exc}", None, key="witness-io")
     try:
         with transaction.atomic():
-            cp = Checkpoint.objects.create(seq=head_seq, hash=head_hash, at=at, signature=signature, public_key=public_key)
+            cp = Checkpoint.objects.create(
+                seq=head_seq, hash=head_hash, at=at, signature=signature, public_key=public_key,
+                tree_root=tree_root, tree_signature=signing.sign_tree_head(head_seq, tree_root, head_hash, at),
+                tree_frontier=merkle.frontier_text(frontier),
+            )
     except IntegrityError:  # another signer stored this seq first (its witness line says the same)
         cp = None
     return Signed(head_seq, head_hash, cp)
+
+
+def tree_frontier(size: int, chunk: int = 5000) -> list[bytes]:
+    """The Merkle frontier of entries 1..size (audit/merkle.py): the latest checkpoint's frontier extended by the
+    entries appended since. A chain whose checkpoints predate the tree (or hold none) is read once from seq 1:
+    that first tree head covers every existing entry, so old chains need no data migration."""
+    base = (Checkpoint.objects.filter(seq__lte=size).exclude(tree_frontier="").order_by("-seq")
+            .values_list("seq", "tree_frontier").first())
+    start, frontier = (base[0], merkle.frontier_from_text(base[1])) if base else (0, [])
+    hashes = (AuditEntry.objects.filter(seq__gt=start, seq__lte=size).order_by("seq")
+              .values_list("hash", flat=True).iterator(chunk_size=chunk))
+    frontier, n = merkle.extend(frontier, start, (merkle.leaf_hash(h) for h in hashes))
+    if n != size:
+        raise CheckpointRefused(f"默克尔树只读到第 {n} 条记录，链头为第 {size} 条", n + 1)
+    return frontier
 
 
 def _check_witnessed(witnessed: list[witness.Pin], head_seq: int, chunk: int = 2000) -> None:

@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from .chain import checkpoint_message
+from .chain import checkpoint_message, tree_head_message
 
 
 class SigningKeyError(ValueError):
@@ -90,6 +90,18 @@ def sign(seq: int, digest: str, at: datetime) -> str:
 def signature_ok(key: Ed25519PublicKey, seq: int, digest: str, at: datetime, signature: str) -> bool:
     try:
         key.verify(base64.b64decode(signature, validate=True), checkpoint_message(seq, digest, at))
+    except (InvalidSignature, binascii.Error, ValueError):
+        return False
+    return True
+
+
+def sign_tree_head(size: int, root_hex: str, chain_hash: str, at: datetime) -> str:
+    return base64.b64encode(private_key().sign(tree_head_message(size, root_hex, chain_hash, at))).decode()
+
+
+def tree_head_ok(key: Ed25519PublicKey, size: int, root_hex: str, chain_hash: str, at: datetime, signature: str) -> bool:
+    try:
+        key.verify(base64.b64decode(signature, validate=True), tree_head_message(size, root_hex, chain_hash, at))
     except (InvalidSignature, binascii.Error, ValueError):
         return False
     return True

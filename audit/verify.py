@@ -31,7 +31,7 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from . import signing, witness
+from . import merkle, signing, witness
 from .chain import link_hash
 from .mac import mac_checker
 from .models import AuditEntry, ChainHead, Checkpoint
@@ -60,6 +60,8 @@ REASONS_ZH = {
     "bad witness signature": "见证日志中的检查点签名无效",
     "checkpoint overdue": "检查点缺失：该记录超过允许时间仍未被签名见证",
     "witness unreadable": "见证日志无法读取",
+    "tree root mismatch": "签名树头的默克尔树根与链中记录不符",
+    "bad tree head signature": "签名树头的签名无效",
 }
 
 
@@ -228,6 +230,7 @@ def verify_chain(
         if last_hash != head_hash:
             raise _Bad(head_seq, "chain head mismatch")
         _check_behind_head()
+        _check_tree_heads(keys, head_seq, chunk_size)
         behind = [w for w in witnessed if w.seq > head_seq]
         if behind:
             raise _Bad(behind[0].seq, "witnessed entry missing", f"chain head at seq {head_seq}")
@@ -256,6 +259,25 @@ def _witnessed(files: list | None, keys: list[Ed25519PublicKey]) -> _WitnessLog:
         if at is None or not any(signing.signature_ok(k, w.seq, w.hash, at, w.signature) for k in keys):
             items.bad_signatures.add(w.seq)
     return items
+
+
+def _check_tree_heads(keys: list[Ed25519PublicKey], head_seq: int, chunk_size: int) -> None:
+    """Every signed tree head (audit/merkle.py) is the Merkle root of the entries up to its seq, signed with the
+    chain hash there. A second pass over the hashes only, and only when tree heads exist: the links were walked."""
+    heads = list(Checkpoint.objects.filter(seq__lte=head_seq).exclude(tree_root="").order_by("seq")
+                 .values_list("seq", "hash", "at", "tree_root", "tree_signature"))
+    if not heads:
+        return
+    hashes = (AuditEntry.objects.filter(seq__lte=heads[-1][0]).order_by("seq")
+              .values_list("hash", flat=True).iterator(chunk_size=chunk_size))
+    frontier, size = [], 0
+    with _streaming(), closing(hashes):  # the server-side cursor closes before its transaction ends
+        for seq, digest, at, tree_root, signature in heads:
+            frontier, size = merkle.extend(frontier, size, (merkle.leaf_hash(next(hashes)) for _ in range(seq - size)))
+            if merkle.frontier_root(frontier).hex() != tree_root:
+                raise _Bad(seq, "tree root mismatch")
+            if not any(signing.tree_head_ok(k, seq, tree_root, digest, at, signature) for k in keys):
+                raise _Bad(seq, "bad tree head signature")
 
 
 def _check_overdue(covered_seq: int, now: datetime | None) -> None:

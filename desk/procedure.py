@@ -82,7 +82,7 @@ def build(telegram: Telegram, user) -> Procedure:
         "propose": is_clerk and open_telegram,
         "approve": is_leader and open_telegram and bool(telegram.proposal.strip()),
         "circulate_leaders": (is_clerk or is_leader) and running is None
-        and telegram.state not in (TelegramState.VOID, TelegramState.RETURNED),
+        and telegram.state not in (TelegramState.VOID, TelegramState.RETURNED, TelegramState.ARCHIVED),
         "circulate_units": is_clerk and open_telegram and telegram.kind == "read",
         "reply": is_clerk and telegram.state in (TelegramState.DONE, TelegramState.REGISTERED),
         "proxy": is_clerk and open_telegram,

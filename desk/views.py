@@ -17,6 +17,8 @@ from django.views.decorators.http import require_POST
 
 from annotations import actions as annotation_actions
 from annotations.models import Annotation
+from archive import presenting as archive_presenting
+from archive.models import Archival
 from audit.services import record
 from core.errors import ActionError, Duplicate
 from core.mapping import add_to_form
@@ -40,7 +42,7 @@ from telegrams.access import telegram_for
 from telegrams.filters import RegisterFilter
 from telegrams.forms import AddScansForm, CorrectionForm, ReplyForm, ReturnForm, ReviewForm, VoidForm
 from telegrams.inputs import HEADER_FIELDS
-from telegrams.models import Scan, Telegram, TelegramReturn
+from telegrams.models import Scan, Telegram, TelegramReturn, TelegramState
 from telegrams.pagination import CappedPaginator
 
 from . import procedure, timeline
@@ -62,8 +64,11 @@ def register_list(request):
     page = CappedPaginator(f.qs, PAGE_SIZE, cap=settings.REGISTER_COUNT_CAP).get_page(request.GET.get("page"))
     # Where each telegram of this page is (承办单位, 2/3 办结, nearest deadline): one query for the page's rows.
     progress = routing_progress.for_telegrams([t.pk for t in page], today=timezone.localdate())
+    archive_nos = dict(Archival.objects.filter(telegram_id__in=[t.pk for t in page], revoked_at__isnull=True)
+                       .values_list("telegram_id", "archive_no"))
     for t in page:
         t.progress = progress.get(t.pk)
+        t.archive_no = archive_nos.get(t.pk, "")
     query = request.GET.copy()
     query.pop("page", None)
     unknown = UnknownUnit.objects.filter(resolved_at__isnull=True).count() if roles.is_clerk(request.user) else 0
@@ -196,8 +201,8 @@ def detail(request, pk: int):
         "returned": TelegramReturn.objects.filter(telegram=telegram).select_related("returned_by__person").first(),
         "replies": list(telegram.replies.select_related("recorded_by__person")),
         "unknown_units": list(telegram.unknown_units.select_related("unit")) if roles.sees_register(request.user) else [],
-        "can_edit": roles.is_clerk(request.user) and not telegram.is_void,
-        "void_form": VoidForm(), "scans_form": AddScansForm(),
+        "can_edit": roles.is_clerk(request.user) and not telegram.is_void and telegram.state != TelegramState.ARCHIVED,
+        "void_form": VoidForm(), "scans_form": AddScansForm(), "archive": archive_presenting.panel(telegram, request.user),
     })
 
 

@@ -11,6 +11,7 @@ from django.db.models import Prefetch
 from django.utils import timezone
 
 from annotations.models import Annotation, Circulation, CirculationStep
+from archive.models import Archival
 from directory import roles
 from reminders import records as reminder_records
 from routing.access import sees_result
@@ -86,6 +87,7 @@ def slip_context(telegram: Telegram, *, printed_by, for_pdf: bool) -> dict:
         "reminders": [(r, reminder_records.who(r)) for r in reminder_records.for_telegram(telegram, printed_by)],
         "reply_text_shown": roles.sees_register(printed_by),
         "returned": TelegramReturn.objects.filter(telegram=telegram).select_related("returned_by__person").first(),
+        "archival": Archival.objects.filter(telegram=telegram, revoked_at__isnull=True).first(),
         "paragraphs": paragraphs(telegram.body),
         "registered_by": display_name(telegram.registered_by),
         "printed_by": display_name(printed_by),

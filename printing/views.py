@@ -18,12 +18,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.services import record
+from core.errors import ActionError
 from directory import roles
 from directory.access import role_required
 from telegrams.access import telegram_for
 from telegrams.models import TelegramReturn
 
-from . import exports
+from . import archive_package, exports
 from .slip import display_name, return_notice_context, slip_context
 
 FORMATS = {
@@ -148,3 +149,17 @@ def register_export(request, fmt: str):
     })
     content = pdf.render_pdf(html).content
     return _attachment(HttpResponse(content, content_type=FORMATS["pdf"]), filename, fallback)
+
+
+@role_required(roles.CLERK, roles.ADMIN)
+def archive_package_download(request, pk: int):
+    """The 归档包 of an archived telegram (zip; audited as archive.export). Refused with a message until a signed
+    checkpoint covers its 归档 entry."""
+    telegram = telegram_for(request.user, pk)
+    try:
+        package = archive_package.build(telegram, actor=request.user)
+    except ActionError as exc:
+        messages.error(request, exc.message)
+        return redirect("telegrams:detail", pk=pk)
+    response = HttpResponse(package.content, content_type="application/zip")
+    return _attachment(response, package.name, f"archive-{telegram.pk}.zip")

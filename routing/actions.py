@@ -122,6 +122,7 @@ def open_order(telegram: Telegram, *, source: str, text: str, plan: RoutingPlan,
     With `audit_batch`, audit entries are appended there for the caller's own `record_many` (one chain-head lock);
     without, they are recorded here."""
     assert transaction.get_connection().in_atomic_block
+    telegram_actions.refuse_if_archived(telegram, "再分送")
     if telegram.state in (TelegramState.RETURNED, TelegramState.VOID):
         raise NotAllowed(f"该来电{telegram.get_state_display()}，不再分送。", code="closed")
     if plan.unknown and not keep_unknown:
@@ -341,6 +342,7 @@ def sign(delivery: Delivery, *, actor, proxy: bool = False) -> Delivery:
     `proxy`: the clerk signs for a unit that has no account yet (代签收, recorded with who and when)."""
     with transaction.atomic():
         telegram, delivery = _locked_delivery(delivery)
+        telegram_actions.refuse_if_archived(telegram, "签收")
         if proxy:
             _check_proxy(delivery, actor)
         _refuse_unless(delivery, (DeliveryState.DELIVERED,), step="签收")
@@ -390,6 +392,7 @@ def complete(delivery: Delivery, *, actor, result: str, close: bool = False, fil
         raise InvalidInput(f"附件最多{MAX_FILES}个。", field="files")
     with transaction.atomic():
         telegram, delivery = _locked_delivery(delivery)
+        telegram_actions.refuse_if_archived(telegram, "办结")
         if proxy:
             _check_proxy(delivery, actor)
         _refuse_unless(delivery, (DeliveryState.SIGNED,), step="办结")
@@ -446,6 +449,7 @@ def _reason(text: str, *, what: str) -> str:
 
 
 def _open_telegram(telegram: Telegram, *, step: str) -> None:
+    telegram_actions.refuse_if_archived(telegram, step)
     if telegram.is_closed:
         raise NotAllowed(f"该来电{telegram.get_state_display()}，不能{step}。", code="closed")
 

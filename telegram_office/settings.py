@@ -55,6 +55,10 @@ AUDIT_WITNESS_MIRRORS = [Path(p) for p in env.list("AUDIT_WITNESS_MIRRORS", defa
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
+# 归档: the 全宗号 (fonds code) the archives assigned to this office, the first part of every 档号
+# (DA/T 22: 全宗号-年度-保管期限代码-件号). "0001" is a placeholder; set the real one before the first 归档.
+ARCHIVE_FONDS = env.str("ARCHIVE_FONDS", default="0001")
+
 # Receipt numbers: {RECEIPT_PREFIX}[{year}]{n}号
 RECEIPT_PREFIX = env.str("RECEIPT_PREFIX", default="宁机明收")
 
@@ -89,6 +93,7 @@ INSTALLED_APPS = [
     "desk",
     "ocr",
     "stats",
+    "archive",
     "api",
 ]
 

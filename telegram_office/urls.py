@@ -24,6 +24,7 @@ urlpatterns = [
     path("audit/", include("auditlog.urls")),
     path("print/", include("printing.urls")),
     path("stats/", include("stats.urls")),
+    path("archive/", include("archive.urls")),
     path("integrations/", include("api.page_urls")),
     path("api/v1/", include("api.urls")),
     path("admin/", admin.site.urls),

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from audit.services import record, record_many
-from core.errors import ActionError, Duplicate, InvalidInput, NotAllowed
+from core.errors import ActionError, Duplicate, IllegalTransition, InvalidInput, NotAllowed
 from core.events import announce
 from directory import snapshot
 from vault import crypto, files
@@ -215,6 +215,12 @@ def _as_text(value) -> str:
     return str(value)
 
 
+def refuse_if_archived(telegram: Telegram, step: str) -> None:
+    """An archived telegram is frozen (归档): every action that would change it calls this first."""
+    if telegram.state == TelegramState.ARCHIVED:
+        raise IllegalTransition(f"该来电已归档，不能{step}；如需改动，请管理员先撤销归档。", code="archived")
+
+
 def _locked(telegram: Telegram) -> Telegram:
     return Telegram.objects.select_for_update().get(pk=telegram.pk)
 
@@ -233,6 +239,7 @@ def correct(telegram: Telegram, changes: dict, *, actor: AbstractBaseUser, reaso
         telegram = _locked(telegram)
         if telegram.state == TelegramState.VOID:
             raise NotAllowed("已作废的来电不能更正。")
+        refuse_if_archived(telegram, "更正")
         made = []
         for name, new in changes.items():
             if name not in HEADER_FIELDS:
@@ -269,6 +276,7 @@ def void(telegram: Telegram, *, actor: AbstractBaseUser, reason: str) -> Telegra
         raise InvalidInput("请填写作废原因。", field="reason")
     with transaction.atomic():
         telegram = _locked(telegram)
+        refuse_if_archived(telegram, "作废")
         TELEGRAM_LIFECYCLE.check(telegram.state, TelegramState.VOID,
                                  message="该来电已经作废。" if telegram.state == TelegramState.VOID else None)
         old_state = telegram.state
@@ -322,6 +330,7 @@ def add_scans(telegram: Telegram, scans: list[ScanUpload], actor: AbstractBaseUs
         raise InvalidInput("请选择要上传的扫描件。", field="scans")
     with transaction.atomic(), files.removed_on_error() as written:  # a refusal leaves no scan file behind
         telegram = _locked(telegram)
+        refuse_if_archived(telegram, "补充扫描件")
         if telegram.state in (TelegramState.VOID, TelegramState.ARCHIVED):
             raise NotAllowed(f"{TelegramState(telegram.state).label}的来电不能补充扫描件。", code="closed")
         held = {s.sha256: s for s in telegram.scans.all()}
@@ -375,6 +384,7 @@ def review(telegram: Telegram, *, kind: str, actor: AbstractBaseUser) -> Telegra
         raise InvalidInput("请选择阅件或办件。", field="kind")
     with transaction.atomic():
         telegram = _locked(telegram)
+        refuse_if_archived(telegram, "初审")
         if telegram.is_closed:
             raise NotAllowed(f"该来电{_state_label(telegram.state)}，不能再初审。", code="closed")
         if telegram.kind == kind:
@@ -397,6 +407,7 @@ def set_proposal(telegram: Telegram, text: str, *, actor: AbstractBaseUser) -> A
     its units against the directory first). Returns the audit item for the caller's append, None if unchanged."""
     assert transaction.get_connection().in_atomic_block
     text = (text or "").strip()
+    refuse_if_archived(telegram, "拟办")
     if telegram.is_closed:
         raise NotAllowed(f"该来电{_state_label(telegram.state)}，不能再拟办。", code="closed")
     if text == telegram.proposal:
@@ -440,7 +451,7 @@ def check_return(data: ReturnInput) -> ReturnInput:
 
 _RETURN_REFUSED = {
     TelegramState.RETURNED: "该来电已经退文。",
-    TelegramState.ARCHIVED: "已归档的来电不能退文。",
+    TelegramState.ARCHIVED: "已归档的来电不能退文；如需改动，请管理员先撤销归档。",
     TelegramState.VOID: "已作废的来电不能退文。",
     TelegramState.DONE: "该来电已办结，不能退文。",
     TelegramState.CLOSED: "该来电已办毕，不能退文。",
@@ -455,6 +466,8 @@ def mark_returned(telegram: Telegram, data: ReturnInput, *, actor: AbstractBaseU
     if telegram.state == TelegramState.RETURNED and data.submission_key and \
             TelegramReturn.objects.filter(telegram=telegram, submission_key=data.submission_key).exists():
         raise AlreadyReturned("该来电已经退文，未重复提交。", existing=telegram.pk)
+    if telegram.state == TelegramState.ARCHIVED:  # frozen (the table's way back is 撤销归档's alone)
+        raise IllegalTransition(_RETURN_REFUSED[TelegramState.ARCHIVED], code="archived")
     TELEGRAM_LIFECYCLE.check(telegram.state, TelegramState.RETURNED, message=_RETURN_REFUSED.get(telegram.state))
     returned = TelegramReturn.objects.create(telegram=telegram, reasons=data.reasons, other_reason=data.other_reason,
                                              note=data.note, returned_by=actor, submission_key=data.submission_key or None)
@@ -483,7 +496,7 @@ _CLOSE_REFUSED = {
     TelegramState.INSTRUCTED: "尚有单位未办结，不能答复办毕。",
     TelegramState.IN_PROGRESS: "尚有单位未办结，不能答复办毕。",
     TelegramState.RETURNED: "已退文的来电不再答复。",
-    TelegramState.ARCHIVED: "已归档的来电不能再答复。",
+    TelegramState.ARCHIVED: "已归档的来电不能再答复；如需改动，请管理员先撤销归档。",
     TelegramState.VOID: "已作废的来电不能答复。",
 }
 
@@ -529,6 +542,8 @@ def reply(telegram: Telegram, data: ReplyInput, *, actor: AbstractBaseUser) -> R
         telegram = _locked(telegram)
         if data.submission_key and Reply.objects.filter(telegram=telegram, submission_key=data.submission_key).exists():
             raise AlreadyReplied("答复已经登记，未重复提交。", existing=telegram.pk)
+        if telegram.state == TelegramState.ARCHIVED:  # frozen (the table's way back is 撤销归档's alone)
+            raise IllegalTransition(_CLOSE_REFUSED[TelegramState.ARCHIVED], code="archived")
         TELEGRAM_LIFECYCLE.check(telegram.state, TelegramState.CLOSED, message=_CLOSE_REFUSED.get(telegram.state))
         answer = Reply(telegram=telegram, needed=data.needed, method=data.method, doc_no=data.doc_no,
                        replied_at=data.replied_at, replied_by=data.replied_by, note=data.note, recorded_by=actor,

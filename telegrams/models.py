@@ -44,13 +44,14 @@ _S = TelegramState
 # its deliveries (已批办 → 办理中 → 已办结, back to 办理中 when a later 批示 routes to new units); 作废 ends
 # everything; a 批办/批示 that only says 存档 files it. 初审 may return it (退文) while nobody has finished it;
 # a recorded 答复 (or "no reply needed") closes it (已办毕) once nothing is left open; a later 批示 that routes
-# reopens a closed one.
+# reopens a closed one. An archived telegram is frozen (归档: no correction, 批示, routing, 签收 or 作废); an admin's
+# 撤销归档 returns it to the state it was archived from.
 TELEGRAM_LIFECYCLE = Lifecycle("来电", TelegramState, {
     _S.REGISTERED: {_S.INSTRUCTED, _S.ARCHIVED, _S.VOID, _S.RETURNED, _S.CLOSED},
     _S.INSTRUCTED: {_S.IN_PROGRESS, _S.DONE, _S.ARCHIVED, _S.VOID, _S.RETURNED},
     _S.IN_PROGRESS: {_S.INSTRUCTED, _S.DONE, _S.ARCHIVED, _S.VOID, _S.RETURNED},
     _S.DONE: {_S.IN_PROGRESS, _S.ARCHIVED, _S.VOID, _S.CLOSED},
-    _S.ARCHIVED: {_S.VOID},
+    _S.ARCHIVED: {_S.DONE, _S.CLOSED, _S.RETURNED},
     _S.VOID: set(),
     _S.RETURNED: {_S.ARCHIVED, _S.VOID},
     _S.CLOSED: {_S.INSTRUCTED, _S.IN_PROGRESS, _S.ARCHIVED, _S.VOID},

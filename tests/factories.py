@@ -10,6 +10,7 @@ from itertools import count
 from django.utils import timezone
 
 from annotations import actions as annotation_actions
+from archive import actions as archive_actions
 from intake import actions as intake_actions
 from routing import actions as routing_actions
 from routing.models import Delivery, OrderState, RoutingOrder
@@ -142,3 +143,18 @@ def arrived(telegram: Telegram, at) -> None:
     """The telegram's deliveries reached their units at `at` (a journey set in the past: the 催办 cadence leaves out
     steps that fell before a delivery arrived)."""
     Delivery.objects.filter(telegram=telegram).update(delivered_at=at)
+
+
+# ------------------------------------------------------------------------------------------------------ 归档
+
+
+def finished(clerk, staff, **overrides) -> Telegram:
+    """A telegram routed to 自治区总工会 and finished there (已办结): ready for 归档."""
+    telegram = another(clerk, **overrides)
+    sign_and_finish(telegram, staff)
+    return Telegram.objects.get(pk=telegram.pk)
+
+
+def archive(telegram: Telegram, clerk, retention: str = "D30"):
+    """归档 as the clerk's form does; returns the Archival (档号)."""
+    return archive_actions.archive(telegram, retention=retention, actor=clerk)

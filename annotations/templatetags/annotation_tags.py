@@ -1,6 +1,7 @@
 from django import template
 
 from directory import roles
+from telegrams.models import TelegramState
 
 from ..forms import AnnotationForm, CorrectionForm
 from ..models import ReadRequest
@@ -13,7 +14,8 @@ def annotation_box(context, telegram, annotations) -> dict:
     """What the 批示 box offers the current user: leaders write, and may correct their own latest 批示."""
     request = context.get("request")
     user = getattr(request, "user", None)
-    if user is None or not roles.is_leader(user) or telegram.is_void:
+    # No box on a void or archived (归档: frozen) telegram: the 批示 would be refused.
+    if user is None or not roles.is_leader(user) or telegram.is_void or telegram.state == TelegramState.ARCHIVED:
         return {"can_write": False}
     mine = [a for a in annotations if a.author_id == user.pk and not a.superseded]
     latest = mine[-1] if mine else None

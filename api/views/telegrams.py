@@ -14,6 +14,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
 
+from archive import actions as archive_actions
 from audit.services import record
 from core.errors import InvalidInput
 from desk.record import telegram_as_json
@@ -205,3 +206,32 @@ class TelegramVoid(TelegramAction):
 
     def act(self, telegram, values, user):
         telegram_actions.void(telegram, actor=user, reason=values["reason"])
+
+
+class TelegramArchive(TelegramAction):
+    roles = (roles.CLERK,)
+    input_serializer = s.ArchiveSerializer
+
+    @extend_schema(operation_id="telegram_archive", summary="归档",
+                   description="办毕（已办结、已办毕、已退文）的来电归档：自动编排档号（全宗号-年度-保管期限代码-件号），"
+                               "归档后冻结，不能再更正、批示、分送或签收。",
+                   request=s.ArchiveSerializer, responses={200: s.TelegramStateSerializer, **problems(400, 404, 409)})
+    def post(self, request, pk: int):
+        return super().post(request, pk)
+
+    def act(self, telegram, values, user):
+        archive_actions.archive(telegram, retention=values["retention"], actor=user)
+
+
+class TelegramUnarchive(TelegramAction):
+    roles = (roles.ADMIN,)
+    input_serializer = s.RevokeArchiveSerializer
+
+    @extend_schema(operation_id="telegram_unarchive", summary="撤销归档",
+                   description="管理员撤销归档（须写明原因，记入审计日志）：来电恢复为归档前的状态，原档号作废、件号不再使用。",
+                   request=s.RevokeArchiveSerializer, responses={200: s.TelegramStateSerializer, **problems(400, 404, 409)})
+    def post(self, request, pk: int):
+        return super().post(request, pk)
+
+    def act(self, telegram, values, user):
+        archive_actions.unarchive(telegram, reason=values["reason"], actor=user)

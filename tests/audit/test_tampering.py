@@ -8,7 +8,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from audit import services, signing
-from audit.chain import checkpoint_message, link_hash
+from audit.chain import checkpoint_message, link_hash, tree_head_message
 from audit.mac import entry_mac
 from audit.models import AuditEntry, ChainHead, Checkpoint
 from audit.verify import verify_chain
@@ -171,9 +171,10 @@ def test_a_checkpoint_re_signed_with_another_key_is_caught(chain):
     cp = Checkpoint.objects.get()
     forger = Ed25519PrivateKey.generate()
     sig = base64.b64encode(forger.sign(checkpoint_message(cp.seq, cp.hash, cp.at))).decode()
+    tree_sig = base64.b64encode(forger.sign(tree_head_message(cp.seq, cp.tree_root, cp.hash, cp.at))).decode()
     with tampering():
-        sql("UPDATE audit_checkpoint SET signature = %s, public_key = %s WHERE id = %s",
-            [sig, signing.public_key_b64(forger.public_key()), cp.pk])
+        sql("UPDATE audit_checkpoint SET signature = %s, public_key = %s, tree_signature = %s WHERE id = %s",
+            [sig, signing.public_key_b64(forger.public_key()), tree_sig, cp.pk])
     assert verify_chain().reason == "bad checkpoint signature"
     # Trusting the forger's key would pass the database's checkpoints, which is why the key is kept outside the
     # DB; the witness log outside the database still holds the real signer's lines.

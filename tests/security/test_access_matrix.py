@@ -39,12 +39,14 @@ ARGS: dict[str, Callable[[dict], list]] = {
     "annotations:write": T, "annotations:correct": lambda w: [w["annotation"].pk],
     "audit:telegram": T,
     "printing:slip": T, "printing:slip_pdf": T, "printing:register_export": lambda w: ["csv"],
+    "archive:archive": T, "archive:revoke": T, "printing:archive_package": T,
     **{name: (lambda w: [w["held"].uid]) for name in (
         "intake:scan_status", "intake:scan_prefill", "intake:scan_file", "intake:scan_set_aside")},
     "directory:unit_edit": lambda w: [w["delivery"].unit_id],
     "directory:person_edit": lambda w: [w["users"]["staff_a"].pk],
     "directory:person_reset_otp": lambda w: [w["users"]["staff_a"].pk],
     "telegrams:add_scans": T,
+    "api:telegram_archive": T, "api:telegram_unarchive": T,
     "api:telegram": T, "api:telegram_void": T, "api:scans": T, "api:scan": lambda w: [w["telegram"].pk, w["scan"].pk],
     "api:annotations": T, "api:annotation_preview": T,
     "api:delivery": lambda w: [w["delivery"].pk], "api:delivery_sign": lambda w: [w["delivery"].pk],
@@ -158,6 +160,13 @@ MATRIX: list[tuple] = [
     ("directory:person_reset_otp", POST, L,        403,  403,   403,    403,    302),
     ("directory:person_reset_otp", GET,  L,        403,  403,   403,    403,    405),
     ("stats:page",                GET,   L,        200,  200,   403,    403,    200),
+    # 归档: the clerk archives (empty form: re-rendered or sent back with a message), the admin revokes and downloads;
+    # the seed telegram is not archived, so a download sends clerk and admin back to its page with the reason.
+    ("archive:page",              GET,   L,        200,  403,   403,    403,    200),
+    ("archive:page",              POST,  L,        200,  403,   403,    403,    302),
+    ("archive:archive",           POST,  L,        302,  403,   403,    403,    403),
+    ("archive:revoke",            POST,  L,        403,  403,   403,    403,    302),
+    ("printing:archive_package",  GET,   L,        302,  403,   403,    403,    302),
     ("stats:export",              GET,   L,        200,  200,   403,    403,    200),
     # The REST API: 401 without credentials (never the login page), roles as on the pages, another unit's 404.
     ("api:schema",                GET,   401,      200,  200,   200,    200,    200),
@@ -168,6 +177,8 @@ MATRIX: list[tuple] = [
     ("api:telegram",              JSON_POST, 401,  405,  405,   405,    405,    405),
     ("api:telegram_void",         JSON_POST, 401,  400,  403,   403,    403,    403),
     ("api:telegram_void",         GET,   401,      405,  403,   403,    403,    403),
+    ("api:telegram_archive",      JSON_POST, 401,  400,  403,   403,    403,    403),
+    ("api:telegram_unarchive",    JSON_POST, 401,  403,  403,   403,    403,    400),
     ("api:scans",                 GET,   401,      200,  200,   200,    404,    200),
     ("api:scans",                 POST,  401,      400,  403,   403,    403,    403),
     ("api:scan",                  GET,   401,      200,  200,   200,    404,    200),

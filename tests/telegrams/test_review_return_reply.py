@@ -135,7 +135,7 @@ def test_returning_an_archived_a_finished_or_a_returned_telegram_is_refused(cler
     assert filed.state == TelegramState.ARCHIVED
     with pytest.raises(IllegalTransition) as archived:
         factories.return_telegram(filed, clerk)
-    assert archived.value.message == "已归档的来电不能退文。"
+    assert archived.value.message == "已归档的来电不能退文；如需改动，请管理员先撤销归档。"
 
     finished = factories.another(clerk)
     factories.sign_and_finish(finished, staff_zgh)
