@@ -4,7 +4,7 @@ counts and latest reminder of the page's deliveries."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from django.db.models import Count, Max
 
@@ -34,10 +34,10 @@ class UnitGroup:
 
 
 def overdue_by_unit(today: date, *, unit_id: int | None = None, min_days: int = 0,
-                    precedence: str = "") -> list[UnitGroup]:
+                    precedence: str = "", now: datetime | None = None) -> list[UnitGroup]:
     """Units with overdue deliveries, the unit with the longest overdue first; within a unit, longest first.
     Each delivery carries `days` (calendar days overdue), `working_days` (when its deadline counts working days),
-    `reminder_count` and `last_reminder`."""
+    `reminder_count`, `last_reminder` and, given `now`, `next_reminder`."""
     qs = overdue_deliveries(today)
     if unit_id:
         qs = qs.filter(unit_id=unit_id)
@@ -55,6 +55,8 @@ def overdue_by_unit(today: date, *, unit_id: int | None = None, min_days: int = 
         d.working_days = overdue_days(d, today) if working else None  # what the 催办 cadence counts
         row = stats.get(d.pk, {})
         d.reminder_count, d.last_reminder = row.get("n", 0), row.get("last")
+        step = deadlines.next_step(d, now) if now is not None else None
+        d.next_reminder = step.at if step else None  # the cadence's next automatic 催办 (none once capped)
         groups.setdefault(d.unit_id, UnitGroup(d.unit.name, d.unit_id)).rows.append(d)
     for g in groups.values():
         g.rows.sort(key=lambda d: (-d.days, d.precedence_rank, d.pk))

@@ -26,7 +26,7 @@ def overdue(request):
     filters = form.cleaned_data if form.is_valid() else {}
     unit = filters.get("unit")
     groups = overdue_by_unit(today, unit_id=unit.pk if unit else None, min_days=filters.get("min_days") or 0,
-                             precedence=filters.get("precedence") or "")
+                             precedence=filters.get("precedence") or "", now=timezone.now())
     for g in groups:
         for d in g.rows:
             d.token = new_token()  # one 催办 per submission, whatever a double click sends

@@ -129,3 +129,9 @@ def test_the_api_register_filters_what_is_overdue_and_refuses_nonsense(late, cle
     assert found == {late[0].receipt_no, late[1].receipt_no}
     assert api.get("/api/v1/telegrams/", {"overdue": "false"}).json()["count"] == 3
     assert api.get("/api/v1/telegrams/", {"overdue": "perhaps"}).status_code == 400
+
+
+def test_the_list_says_when_the_next_automatic_reminder_goes(late, clerk_client, settings):
+    settings.REMINDER_TIME = "09:00"
+    page = clerk_client.get(reverse("reminders:overdue")).content.decode()
+    assert page.count('class="muted next-reminder"') == 3 and "下次自动 " in page and " 09:00</div>" in page
