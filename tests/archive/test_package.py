@@ -230,3 +230,22 @@ def test_the_verifier_module_imports_nothing_of_django():
     imports = [line for line in source.splitlines() if line.startswith(("import ", "from "))]
     assert not [line for line in imports if "django" in line], imports
     assert verifier.load_public_key(signing.public_key_b64())
+
+
+def test_the_command_signs_the_covering_checkpoint_itself_where_it_holds_the_key(clerk, staff_zgh, tmp_path, capsys):
+    """On the embedded default every process holds the signing key: an export right after 归档 needs no beat."""
+    t = factories.finished(clerk, staff_zgh)
+    factories.archive(t, clerk)
+    out = tmp_path / "now.zip"
+    call_command("export_archive", t.receipt_no, "--out", str(out))
+    assert capsys.readouterr().out.strip() == str(out)
+    assert problem(out.read_bytes()) is None
+
+
+def test_without_the_key_the_command_says_to_wait_for_the_signer(clerk, staff_zgh, tmp_path, settings):
+    t = factories.finished(clerk, staff_zgh)
+    factories.archive(t, clerk)
+    settings.AUDIT_SIGNING_KEY = ""  # web and worker in production: only beat signs
+    with pytest.raises(CommandError, match="尚未被签名检查点覆盖"):
+        call_command("export_archive", t.receipt_no, "--out", str(tmp_path / "later.zip"))
+    assert not (tmp_path / "later.zip").exists()

@@ -1,7 +1,11 @@
 """export_archive: the 归档包 of one telegram (`RECEIPT_NO --out FILE.zip`) or of a year (`--year 2026 --out DIR`:
 one package per telegram archived under that 年度, named by 档号, plus index.json and index.csv).
 
-Contract (DESIGN.md): prints the path written (one line per package); non-zero with a one-line Chinese reason."""
+Contract (DESIGN.md): prints the path written (one line per package); non-zero with a one-line Chinese reason.
+
+A package needs a signed tree head covering the 归档 entry. Beat signs one every AUDIT_CHECKPOINT_INTERVAL; a
+process that holds AUDIT_SIGNING_KEY (the signer, or the embedded default where every process has it) signs one
+itself (as `audit_checkpoint` does) rather than make its caller wait. Elsewhere the reason says to wait."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -10,6 +14,8 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from archive.actions import active_archival
+from audit import services as audit_services
+from audit import signing
 from core.errors import ActionError
 from core.mapping import command_error
 from printing import archive_package
@@ -29,6 +35,11 @@ class Command(BaseCommand):
         if bool(receipt_no) == bool(year):
             raise CommandError("请给出一个收文号，或用 --year 给出年度（二者选一）。")
         actor = self._user(user)
+        if signing.can_sign():
+            try:
+                audit_services.sign_head()
+            except audit_services.CheckpointRefused as exc:
+                raise CommandError(f"拒绝签署检查点，不能导出：{exc.message}")
         try:
             if year:
                 packages = archive_package.export_year(year, Path(out), actor=actor)
