@@ -250,14 +250,19 @@ def _schedule(deadline: date, cadence: Cadence, until: datetime):
 
 def reminder_steps(delivery: DeliveryLike, now: datetime, *, cadence: Cadence | None = None) -> list[Step]:
     """The reminder steps of an open delivery that have fallen due by `now`, oldest first. None for a delivery
-    that is handled (done, read), has no deadline (阅知), or whose steps all lie ahead; steps that fell before
-    the delivery reached the unit are left out (a telegram routed late is not reminded of what it missed)."""
+    that is handled (done, read), has no deadline (阅知), or whose steps all lie ahead. Of the steps that fell
+    before the delivery reached the unit only the newest is kept: a telegram routed late is not reminded of each
+    step it missed, but an arrival that is already overdue is chased once, at once (and a pass run as of a moment
+    before the arrival, `remind_overdue --at`, still sees where the delivery stood)."""
     if delivery.state not in OPEN_STATES or delivery.deadline is None:
         return []
     cadence = cadence or cadence_for(precedence_of(delivery))
+    due = [s for s in _schedule(delivery.deadline, cadence, now) if s.at <= now]
     arrived = getattr(delivery, "delivered_at", None)
-    return [s for s in _schedule(delivery.deadline, cadence, now)
-            if s.at <= now and (arrived is None or s.at >= arrived)]
+    if arrived is None:
+        return due
+    missed = [s for s in due if s.at < arrived]
+    return missed[-1:] + [s for s in due if s.at >= arrived]
 
 
 def next_step(delivery: DeliveryLike, now: datetime, *, cadence: Cadence | None = None) -> Step | None:

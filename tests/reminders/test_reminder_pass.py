@@ -191,3 +191,20 @@ def test_a_unit_without_staff_is_chased_through_the_clerks(working, clerk, djang
     assert remind("2026-10-09T09:00", django_capture_on_commit_callbacks) == [f"{t.receipt_no}\t自治区民政厅\toverdue"]
     alert = Alert.objects.get(user=clerk, kind=AlertKind.REMINDER)
     assert alert.text.startswith(f"逾期催办：{t.receipt_no}") and ReminderRecord.objects.get().recipients >= 1
+
+
+def test_a_telegram_registered_long_after_its_deadline_is_chased_at_the_first_pass(
+        clerk, django_capture_on_commit_callbacks):
+    """The seed case: received 2020-04-30 as 特提, registered and routed today. Its delivery is overdue on
+    arrival: the first pass chases it once (not once per missed step), as does a pass run as of 2020."""
+    t = factories.register(clerk, precedence="特提", received_at=local(2020, 4, 30, 9, 0))
+    factories.route_pending(t)
+    line = f"{t.receipt_no}\t自治区总工会\toverdue"
+    # A day overdue at 特提's two-hour cadence: past the third overdue step, so escalated too (once per deadline).
+    assert remind("2020-05-03T10:00", django_capture_on_commit_callbacks) == [
+        line, f"{t.receipt_no}\t自治区总工会\tescalation"]
+    out = StringIO()
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("remind_overdue", stdout=out)
+    assert out.getvalue().splitlines() == [line]  # now: the newest missed step, once
+    assert ReminderRecord.objects.filter(delivery__telegram=t, kind="overdue").count() == 2

@@ -151,9 +151,12 @@ def test_handled_and_read_only_deliveries_get_no_reminders():
     assert deadlines.next_step(delivery(None), now) is None
 
 
-def test_a_telegram_routed_after_its_deadline_is_not_reminded_of_the_steps_it_missed():
+def test_a_telegram_routed_after_its_deadline_is_reminded_once_of_the_steps_it_missed():
     d = delivery(date(2025, 10, 9), delivered_at=local(2025, 10, 10, 15, 0))
-    assert [s.key for s in reminder_steps(d, local(2025, 10, 13, 9, 0))] == ["2025-10-09:overdue-2", "2025-10-09:overdue-3"]
+    assert [s.key for s in reminder_steps(d, local(2025, 10, 13, 9, 0))] == [
+        "2025-10-09:overdue-1", "2025-10-09:overdue-2", "2025-10-09:overdue-3"]
+    # Routed already overdue: chased at the first pass, not at the next step of the cadence.
+    assert [s.key for s in reminder_steps(d, local(2025, 10, 10, 15, 5))] == ["2025-10-09:overdue-1"]
 
 
 def test_a_changed_deadline_starts_a_new_series_of_keys():
