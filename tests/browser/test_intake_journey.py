@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
+from playwright.sync_api import expect
 
 from intake.models import IntakeScan, IntakeState
 from ocr import engine
@@ -78,7 +79,8 @@ def test_clerk_uploads_a_photo_of_a_printed_telegram_and_saves_the_filled_form(p
     marks = page.locator("#register-form .parse-hint[data-parse=found]")
     assert marks.count() >= 12
     assert page.locator("#parse-summary").is_visible()
-    assert page.locator("#deadline-text").inner_text() == "办理期限：2020年5月2日（特提，收报后 1 天）"
+    # The deadline preview is asked of the server after the fill: wait for it (a busy machine answers late).
+    expect(page.locator("#deadline-text")).to_have_text("办理期限：2020年5月2日（特提，收报后 1 天）", timeout=30_000)
     page.locator("#scan-viewer").scroll_into_view_if_needed()
     shots(page, "scan-read-form-filled", docs="registration-scan-read")
 
