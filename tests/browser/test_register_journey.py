@@ -112,5 +112,5 @@ def test_the_clerks_lists_on_a_phone(new_page, shots, demo):
     # 统计: its figure tables keep their columns and scroll inside their own box; the page itself does not.
     page.goto(reverse("stats:page"))
     fits(page)
-    shots(page, "stats", full_page=False, docs="phone-stats")
+    shots(page, "stats", full_page=False)
     fits.all_checked()

@@ -43,7 +43,7 @@ def test_clerk_reads_the_year_narrows_it_and_exports_it(new_page, shots, demo):
     assert page.locator("#stat-total").inner_text() == "48"
     assert page.locator("svg.chart:visible").count() == 3  # the desktop drawings
     assert page.locator(".chart-desktop svg.chart rect.p3").count() > 0  # 平急 bars drawn in their colour from stats.css
-    shots(page, "stats-year-desktop")
+    shots(page, "stats-year-desktop", docs="stats")
 
     page.get_by_label("统计期").select_option("month")
     page.get_by_label("月份").select_option(str(busiest[0]))
@@ -72,4 +72,4 @@ def test_clerk_reads_the_year_narrows_it_and_exports_it(new_page, shots, demo):
     table = phone.locator("#stats-units-table")
     # On a phone the per-unit table reads as cards (the app's list layout) or scrolls in its own box: never the page.
     assert table.evaluate("t => t.getBoundingClientRect().right <= 390 || t.parentElement.scrollWidth > t.parentElement.clientWidth")
-    shots(phone, "stats-year-phone")
+    shots(phone, "stats-year-phone", docs="phone-stats")
