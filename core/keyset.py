@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -22,6 +22,7 @@ from django.db.models import Q, QuerySet
 from django.utils.dateparse import parse_datetime
 
 AFTER, BEFORE, PAGE = "after", "before", "page"
+Confirm = Callable[[list], list]
 MAX_PAGE = 100_000
 
 
@@ -138,10 +139,27 @@ class KeysetPage:
         return [(n, self.page_url(n)) for n in self.page_numbers]
 
 
-def paginate(qs: QuerySet, params, *, keys: Sequence[str], per_page: int, cap: int) -> KeysetPage:
+def _take(ordered: QuerySet, keys: Sequence[str], want: int, confirm: Confirm | None, *, forward: bool,
+          first: list | None = None) -> list:
+    """`want` rows of `ordered` that `confirm` keeps: each batch that loses rows is followed by the next one,
+    sought after its last row (forward: down the descending order; else up the ascending one)."""
+    got: list = []
+    batch = first if first is not None else list(ordered[:want])
+    while True:
+        got += confirm(batch) if confirm else batch
+        if len(got) >= want or len(batch) < want:
+            return got[:want]
+        last = batch[-1]
+        batch = list(ordered.filter(_seek(keys, [getattr(last, k) for k in keys], forward=forward))[:want])
+
+
+def paginate(qs: QuerySet, params, *, keys: Sequence[str], per_page: int, cap: int,
+             confirm: Confirm | None = None) -> KeysetPage:
     """The page `params` (a request's GET) asks for, of `qs` ordered by `keys` descending (the last key unique).
 
-    `after`/`before` cursors seek; `page=N` jumps by OFFSET; nothing: page 1."""
+    `after`/`before` cursors seek; `page=N` jumps by OFFSET; nothing: page 1. `confirm` drops rows a query only
+    suspected (the body search's candidates); the pages are then filled from the rows after them, and the
+    counts are those of the candidates."""
     ordered = qs.order_by(*(f"-{k}" for k in keys))
     query = params.copy()
     for name in (AFTER, BEFORE, PAGE):
@@ -150,12 +168,13 @@ def paginate(qs: QuerySet, params, *, keys: Sequence[str], per_page: int, cap: i
     before = _decode(params.get(BEFORE, ""), keys) if params.get(BEFORE) else None
     if after is not None:
         values, number = after
-        rows = list(ordered.filter(_seek(keys, values, forward=True))[: per_page + 1])
+        rows = _take(ordered.filter(_seek(keys, values, forward=True)), keys, per_page + 1, confirm, forward=True)
         has_next, has_previous = len(rows) > per_page, True
         rows = rows[:per_page]
     elif before is not None:
         values, number = before
-        back = list(qs.order_by(*keys).filter(_seek(keys, values, forward=False))[: per_page + 1])
+        back = _take(qs.order_by(*keys).filter(_seek(keys, values, forward=False)), keys, per_page + 1, confirm,
+                     forward=False)
         has_previous = len(back) > per_page
         rows = list(reversed(back[:per_page]))
         has_next = True
@@ -164,10 +183,11 @@ def paginate(qs: QuerySet, params, *, keys: Sequence[str], per_page: int, cap: i
         raw = params.get(PAGE, "")
         number = max(1, min(int(raw), MAX_PAGE)) if str(raw).isdigit() else 1
         offset = (number - 1) * per_page
-        rows = list(ordered[offset: offset + per_page + 1])
+        rows = _take(ordered, keys, per_page + 1, confirm, forward=True,
+                     first=list(ordered[offset: offset + per_page + 1]))
         if not rows and number > 1:
             number = 1
-            rows = list(ordered[: per_page + 1])
+            rows = _take(ordered, keys, per_page + 1, confirm, forward=True)
         has_next, has_previous = len(rows) > per_page, number > 1
         rows = rows[:per_page]
 

@@ -63,7 +63,8 @@ def register_list(request):
     )
     f = RegisterFilter(request.GET, queryset=qs)
     # Keyset pages (下一页/上一页 seek on received_at, id; page numbers jump): core/keyset.py.
-    page = keyset.paginate(f.qs, request.GET, keys=REGISTER_KEYS, per_page=PAGE_SIZE, cap=settings.REGISTER_COUNT_CAP)
+    page = keyset.paginate(f.qs, request.GET, keys=REGISTER_KEYS, per_page=PAGE_SIZE, cap=settings.REGISTER_COUNT_CAP,
+                           confirm=f.confirm)
     # Where each telegram of this page is (承办单位, 2/3 办结, nearest deadline): one query for the page's rows.
     progress = routing_progress.for_telegrams([t.pk for t in page], today=timezone.localdate())
     archive_nos = dict(Archival.objects.filter(telegram_id__in=[t.pk for t in page], revoked_at__isnull=True)
