@@ -23,19 +23,23 @@ from django.utils.dateparse import parse_datetime
 
 AFTER, BEFORE, PAGE = "after", "before", "page"
 Confirm = Callable[[list], list]
+# Counted exactly below this many rows (expected by the planner); above, the estimate is shown ("约 N 件"): an
+# exact count of a filtered million reads every matching row, most of the register page's time (bench/README.md).
+EXACT_COUNT = 2_000
 MAX_PAGE = 100_000
 
 
-def _encode(values: Sequence[Any], number: int) -> str:
-    raw = json.dumps([[v.isoformat() if isinstance(v, datetime) else v for v in values], number],
+def _encode(values: Sequence[Any], number: int, approximate: bool = False) -> str:
+    raw = json.dumps([[v.isoformat() if isinstance(v, datetime) else v for v in values], number, int(approximate)],
                      separators=(",", ":"))
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def _decode(token: str, keys: Sequence[str]) -> tuple[list[Any], int] | None:
-    """The cursor's key values (datetimes parsed back) and page number; None for anything malformed."""
+def _decode(token: str, keys: Sequence[str]) -> tuple[list[Any], int, bool] | None:
+    """The cursor's key values (datetimes parsed back), page number and whether that number is approximate;
+    None for anything malformed."""
     try:
-        values, number = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+        values, number, approximate = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
     except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
         return None
     if not isinstance(values, list) or len(values) != len(keys) or not isinstance(number, int):
@@ -54,7 +58,7 @@ def _decode(token: str, keys: Sequence[str]) -> tuple[list[Any], int] | None:
             parsed.append(v)
         else:
             return None
-    return parsed, max(1, min(number, MAX_PAGE))
+    return parsed, max(1, min(number, MAX_PAGE)), approximate == 1
 
 
 def _seek(keys: Sequence[str], values: Sequence[Any], *, forward: bool) -> Q:
@@ -84,6 +88,44 @@ def estimated_count(qs: QuerySet) -> int | None:
     return int(plan[0]["Plan"]["Plan Rows"])
 
 
+def _histogram_value(qs: QuerySet, key: str, quantile: float) -> Any | None:
+    """The value of `key` at `quantile` (0 oldest … 1 newest) of the table, read from the planner's histogram
+    (pg_stats, kept by ANALYZE/autovacuum); None without statistics. No row is read."""
+    conn = connections[qs.db]
+    model = qs.model
+    column = model._meta.get_field(key).column
+    sql_type = "timestamptz" if model._meta.get_field(key).get_internal_type() == "DateTimeField" else "bigint"
+    with conn.cursor() as cur:
+        cur.execute(f"SELECT histogram_bounds::text::{sql_type}[] FROM pg_stats WHERE schemaname = current_schema() "
+                    "AND tablename = %s AND attname = %s", [model._meta.db_table, column])
+        row = cur.fetchone()
+    bounds = row[0] if row else None
+    if not bounds or len(bounds) < 2:
+        return None
+    at = max(0.0, min(1.0, quantile)) * (len(bounds) - 1)
+    low = int(at)
+    if low >= len(bounds) - 1:
+        return bounds[-1]
+    a, b = bounds[low], bounds[low + 1]
+    return a + (b - a) * (at - low) if sql_type == "timestamptz" else int(a + (b - a) * (at - low))
+
+
+def _approximate_start(qs: QuerySet, keys: Sequence[str], offset: int) -> Q | None:
+    """Where page `offset // per_page + 1` about starts, without reading the rows before it (PostgreSQL, deep
+    jumps only): the planner's estimate of the filtered rows says which fraction of them comes before the page,
+    and the histogram of the first key says where that fraction of the table lies — the planner's own
+    assumption that the filters do not depend on the time. None: jump exactly (OFFSET)."""
+    if connections[qs.db].vendor != "postgresql" or offset <= EXACT_COUNT:
+        return None
+    estimate = estimated_count(qs)
+    if not estimate or estimate <= EXACT_COUNT:
+        return None
+    value = _histogram_value(qs, keys[0], 1 - offset / estimate)
+    if value is None:
+        return None
+    return Q(**{f"{keys[0]}__lte": value})
+
+
 @dataclass
 class KeysetPage:
     object_list: list
@@ -98,6 +140,7 @@ class KeysetPage:
     estimate: int | None = None
     cap: int = 0
     exact: bool = False
+    approximate: bool = False  # a deep jump by number landed about there (_approximate_start)
     page_numbers: list[int] = field(default_factory=list)
 
     def __iter__(self):
@@ -166,25 +209,30 @@ def paginate(qs: QuerySet, params, *, keys: Sequence[str], per_page: int, cap: i
         query.pop(name, None)
     after = _decode(params.get(AFTER, ""), keys) if params.get(AFTER) else None
     before = _decode(params.get(BEFORE, ""), keys) if params.get(BEFORE) else None
+    approximate = False
     if after is not None:
-        values, number = after
+        values, number, approximate = after
         rows = _take(ordered.filter(_seek(keys, values, forward=True)), keys, per_page + 1, confirm, forward=True)
         has_next, has_previous = len(rows) > per_page, True
         rows = rows[:per_page]
     elif before is not None:
-        values, number = before
+        values, number, approximate = before
         back = _take(qs.order_by(*keys).filter(_seek(keys, values, forward=False)), keys, per_page + 1, confirm,
                      forward=False)
         has_previous = len(back) > per_page
         rows = list(reversed(back[:per_page]))
         has_next = True
         number = max(number, 2) if has_previous else 1
+        approximate = approximate and has_previous
     else:
         raw = params.get(PAGE, "")
         number = max(1, min(int(raw), MAX_PAGE)) if str(raw).isdigit() else 1
         offset = (number - 1) * per_page
-        rows = _take(ordered, keys, per_page + 1, confirm, forward=True,
-                     first=list(ordered[offset: offset + per_page + 1]))
+        start = _approximate_start(qs, keys, offset) if number > 1 else None
+        approximate = start is not None
+        first = ordered.filter(start) if start is not None else ordered[offset: offset + per_page + 1]
+        rows = _take(ordered.filter(start) if start is not None else ordered, keys, per_page + 1, confirm,
+                     forward=True, first=list(first[: per_page + 1]) if start is not None else list(first))
         if not rows and number > 1:
             number = 1
             rows = _take(ordered, keys, per_page + 1, confirm, forward=True)
@@ -192,28 +240,35 @@ def paginate(qs: QuerySet, params, *, keys: Sequence[str], per_page: int, cap: i
         rows = rows[:per_page]
 
     def cursor(row: Any, n: int) -> str:
-        return _encode([getattr(row, k) for k in keys], n)
+        return _encode([getattr(row, k) for k in keys], n, approximate)
 
     page = KeysetPage(
         object_list=rows, number=number, per_page=per_page, has_next=has_next, has_previous=has_previous,
         next_cursor=cursor(rows[-1], number + 1) if rows and has_next else "",
         previous_cursor=cursor(rows[0], number - 1) if rows and has_previous else "",
-        query=query.urlencode(), cap=cap,
+        query=query.urlencode(), cap=cap, approximate=approximate,
     )
-    # The total: exact while it stays under the cap (COUNT over a LIMITed subquery stops at cap + 1 rows); when
-    # the planner already expects more than the cap, not even that is read.
-    if number == 1 and not has_next:
+    estimate = None
+    if number == 1 and not has_next:  # everything is on this page
         page.exact, page.count = True, len(rows)
-        estimate = None
     else:
         estimate = estimated_count(qs)
+    # The total. On PostgreSQL: exact when the planner expects at most EXACT_COUNT rows (a COUNT over a LIMITed
+    # subquery, stopping at EXACT_COUNT + 1), else its estimate — no row is read for it. Elsewhere (SQLite, no
+    # estimate): exact up to `cap`, else "more than cap".
     if page.exact:
         pass
-    elif estimate is None or estimate <= cap:
+    elif estimate is None:
         counted = qs.order_by()[: cap + 1].count()
         page.exact = counted <= cap
         page.count = counted if page.exact else None
-    page.estimate = None if page.exact else estimate
+    elif estimate <= EXACT_COUNT:
+        counted = qs.order_by()[: EXACT_COUNT + 1].count()
+        page.exact = counted <= EXACT_COUNT
+        page.count = counted if page.exact else None
+        page.estimate = None if page.exact else max(estimate, counted)
+    else:
+        page.estimate = estimate
     last = page.num_pages
     around = range(max(1, number - 2), number + 3)
     page.page_numbers = sorted({1, *(n for n in around if last is None or n <= last), *([last] if last else [])})
