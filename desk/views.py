@@ -62,6 +62,7 @@ def register_list(request):
         "id", "receipt_no", "precedence", "sender_unit_name", "title", "received_at", "state", "sender_doc_no"
     )
     f = RegisterFilter(request.GET, queryset=qs)
+    f.confirm_on_page = True
     # Keyset pages (下一页/上一页 seek on received_at, id; page numbers jump): core/keyset.py.
     page = keyset.paginate(f.qs, request.GET, keys=REGISTER_KEYS, per_page=PAGE_SIZE, cap=settings.REGISTER_COUNT_CAP,
                            confirm=f.confirm)

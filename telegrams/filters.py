@@ -22,6 +22,10 @@ class RegisterFilter(django_filters.FilterSet):
                                         widget=forms.DateInput(attrs={"type": "date"}))
     overdue = CheckboxBooleanFilter(label="仅逾期未办结", method="filter_overdue")
 
+    # False (the API, exports): body candidates are confirmed before the query; the register page sets it and
+    # confirms only the rows it shows.
+    confirm_on_page = False
+
     class Meta:
         model = Telegram
         fields = ["q", "precedence", "sender", "state", "date_from", "date_to", "overdue"]
@@ -39,8 +43,10 @@ class RegisterFilter(django_filters.FilterSet):
         value = search.clean(value)
         if not value:
             return queryset
-        self.search_text = value  # the view confirms body candidates on the page (search.confirm)
-        return queryset.filter(search.search_q(value))
+        self.search_text = value
+        if self.confirm_on_page:  # the register page confirms the body's candidates it shows (search.confirm)
+            return queryset.filter(search.search_q(value))
+        return queryset.filter(search.confirmed_q(value, queryset))
 
     def confirm(self, rows: list) -> list:
         """The body's candidates decrypted and confirmed (the header fields' matches are sure already)."""

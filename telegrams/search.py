@@ -52,8 +52,25 @@ def body_candidates_q(value: str) -> Q | None:
 
 
 def search_q(value: str) -> Q:
+    """Header fields, or the body's candidates (confirm the rows shown: `confirm`)."""
     body = body_candidates_q(value)
     return header_q(value) | body if body is not None else header_q(value)
+
+
+# Where no page confirms the rows it shows (the API's list, the register's exports), body matches are confirmed
+# before the query: at most this many candidates, newest first, are decrypted (the rest is not searched).
+CONFIRM_LIMIT = 5_000
+
+
+def confirmed_q(value: str, within: QuerySet) -> Q:
+    """Header fields, or the body — its candidates among `within` decrypted and confirmed first."""
+    body = body_candidates_q(value)
+    if body is None:
+        return header_q(value)
+    candidates = within.filter(body).exclude(header_q(value)).order_by("-received_at", "-id")
+    sure = [pk for pk, uid, enc in candidates.values_list("pk", "uid", "body_enc")[:CONFIRM_LIMIT]
+            if enc and blind.matches(crypto.open_text(enc, crypto.aad_for("telegram", uid, "body")), value)]
+    return header_q(value) | Q(pk__in=sure)
 
 
 def confirm(rows: list[Telegram], value: str) -> list[Telegram]:

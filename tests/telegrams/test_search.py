@@ -145,3 +145,27 @@ def test_a_tampered_cursor_is_page_one(clerk, clerk_client):
         response = clerk_client.get(reverse("telegrams:register"), {"after": bad})
         assert response.status_code == 200
     assert t.receipt_no in clerk_client.get(reverse("telegrams:register"), {"after": "xyz"}).content.decode()
+
+
+def test_the_api_and_the_export_find_body_words_confirmed(clerk, clerk_client):
+    from printing import exports
+
+    t = factories.another(clerk, body="请财政部门会同民政厅办理，做好粮食收购资金保障。")
+    qs, _ = exports.register_queryset({"q": "收购资金"})
+    assert [x.pk for x in qs] == [t.pk]
+    qs, _ = exports.register_queryset({"q": "财政厅"})  # a candidate, not a match
+    assert list(qs) == []
+    response = clerk_client.get("/api/v1/telegrams/", {"q": "收购资金"})
+    assert response.status_code == 200 and [r["id"] for r in response.json()["results"]] == [t.pk]
+
+
+def test_a_malformed_index_key_ring_is_reported_by_check(settings):
+    from vault.checks import index_keys_parse
+
+    settings.TELEGRAM_INDEX_KEYS = ""
+    assert index_keys_parse(None) == []
+    settings.TELEGRAM_INDEX_KEYS = KEY_A
+    assert index_keys_parse(None) == []
+    settings.TELEGRAM_INDEX_KEYS = "ia:tooshort"
+    (error,) = index_keys_parse(None)
+    assert error.id == "vault.E002" and "TELEGRAM_INDEX_KEYS" in error.msg
