@@ -53,3 +53,22 @@ def audit_floor(request):
                       previous_cursor="", query="", count=len(rows), exact=True)
     return render(request, "audit/log.html", {"filter": AuditFilter(None), "page": page, "query": "",
                                               "actions": ACTION_LABELS.items(), "alarms": []})
+
+
+def history_floor(request):
+    """The routing history's floor: its template rendering 100 events selected by primary-key range."""
+    from django.shortcuts import render
+
+    from core.keyset import KeysetPage
+    from routing.filters import HistoryFilter
+    from routing.models import RoutingEvent
+
+    start = int(request.GET.get("from", "0"))
+    rows = list(RoutingEvent.objects.select_related("telegram", "delivery__unit", "actor__person")
+                .filter(pk__gt=start, pk__lte=start + 100).order_by("-pk"))
+    for e in rows:
+        e.result = ""
+    page = KeysetPage(object_list=rows, number=1, per_page=100, has_next=False, has_previous=False, next_cursor="",
+                      previous_cursor="", query="", count=len(rows), exact=True)
+    return render(request, "routing/history.html", {"filter": HistoryFilter(None), "page": page, "query": "",
+                                                    "alarms": []})
