@@ -39,6 +39,7 @@ def generate_bodies(*, year: int, progress=None) -> int:
     """Encrypted bodies and their blind index for the generated telegrams of `year` that have none (COPY)."""
     from django.db import connection
 
+    from bench import data
     from telegrams.models import BodyIndex
     from vault import blind, crypto
 
@@ -64,8 +65,16 @@ def generate_bodies(*, year: int, progress=None) -> int:
         index.seek(0)
         raw = cur.cursor
         raw.copy_expert("COPY bench_bodies (id, body_enc) FROM STDIN", bodies)
+        # Every row gets a new version: drop the secondary indexes (four trigram GINs among them) for the UPDATE
+        # and build them once after it, as data.generate_telegrams does for its INSERT.
+        secondary = data._secondary_indexes(cur, "telegrams_telegram")
+        for name, _ in secondary:
+            cur.execute(f'DROP INDEX "{name}"')
         cur.execute("UPDATE telegrams_telegram t SET body_enc = b.body_enc FROM bench_bodies b WHERE t.id = b.id")
         cur.execute("DROP TABLE bench_bodies")
+        for _, definition in secondary:
+            cur.execute(definition)
+        cur.execute("VACUUM telegrams_telegram")
         if progress:
             progress(0.8)
         table = BodyIndex._meta.db_table
