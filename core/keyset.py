@@ -253,22 +253,17 @@ def paginate(qs: QuerySet, params, *, keys: Sequence[str], per_page: int, cap: i
         page.exact, page.count = True, len(rows)
     else:
         estimate = estimated_count(qs)
-    # The total. On PostgreSQL: exact when the planner expects at most EXACT_COUNT rows (a COUNT over a LIMITed
-    # subquery, stopping at EXACT_COUNT + 1), else its estimate — no row is read for it. Elsewhere (SQLite, no
-    # estimate): exact up to `cap`, else "more than cap".
-    if page.exact:
-        pass
-    elif estimate is None:
-        counted = qs.order_by()[: cap + 1].count()
-        page.exact = counted <= cap
-        page.count = counted if page.exact else None
-    elif estimate <= EXACT_COUNT:
-        counted = qs.order_by()[: EXACT_COUNT + 1].count()
-        page.exact = counted <= EXACT_COUNT
-        page.count = counted if page.exact else None
-        page.estimate = None if page.exact else max(estimate, counted)
-    else:
+    # The total. On PostgreSQL, when the planner expects more than EXACT_COUNT rows: its estimate (约 N 件), no
+    # row read. Otherwise exact, by a COUNT over a LIMITed subquery that stops at min(cap, EXACT_COUNT) + 1 rows
+    # (SQLite: at cap + 1) — beyond that, "more than" that many.
+    if not page.exact and estimate is not None and estimate > EXACT_COUNT:
         page.estimate = estimate
+    elif not page.exact:
+        limit = cap if estimate is None else min(cap, EXACT_COUNT)
+        counted = qs.order_by()[: limit + 1].count()
+        page.exact = counted <= limit
+        page.count = counted if page.exact else None
+        page.cap = limit
     last = page.num_pages
     around = range(max(1, number - 2), number + 3)
     page.page_numbers = sorted({1, *(n for n in around if last is None or n <= last), *([last] if last else [])})
