@@ -200,7 +200,8 @@ def paginate(qs: QuerySet, params, *, keys: Sequence[str], per_page: int, cap: i
              confirm: Confirm | None = None) -> KeysetPage:
     """The page `params` (a request's GET) asks for, of `qs` ordered by `keys` descending (the last key unique).
 
-    `after`/`before` cursors seek; `page=N` jumps by OFFSET; nothing: page 1. `confirm` drops rows a query only
+    `after`/`before` cursors seek; `page=N` jumps by OFFSET (deep on PostgreSQL: about there, see
+    `_approximate_start`); nothing: page 1. `confirm` drops rows a query only
     suspected (the body search's candidates); the pages are then filled from the rows after them, and the
     counts are those of the candidates."""
     ordered = qs.order_by(*(f"-{k}" for k in keys))
@@ -222,6 +223,10 @@ def paginate(qs: QuerySet, params, *, keys: Sequence[str], per_page: int, cap: i
         has_previous = len(back) > per_page
         rows = list(reversed(back[:per_page]))
         has_next = True
+        if not rows:  # nothing before the cursor's row (it was the first, or is gone): page 1 as it is now
+            rows = _take(ordered, keys, per_page + 1, confirm, forward=True)
+            has_next = len(rows) > per_page
+            rows = rows[:per_page]
         number = max(number, 2) if has_previous else 1
         approximate = approximate and has_previous
     else:
