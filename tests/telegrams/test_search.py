@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 import base64
+from datetime import datetime, timedelta
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.urls import reverse
+from django.utils import timezone
 
 from telegrams import search
 from telegrams.models import BodyIndex, Telegram
@@ -169,3 +172,26 @@ def test_a_malformed_index_key_ring_is_reported_by_check(settings):
     settings.TELEGRAM_INDEX_KEYS = "ia:tooshort"
     (error,) = index_keys_parse(None)
     assert error.id == "vault.E002" and "TELEGRAM_INDEX_KEYS" in error.msg
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="planner estimates and pg_stats: PostgreSQL only")
+def test_a_deep_page_number_lands_about_there_and_pages_on_exactly(clerk, clerk_client, monkeypatch):
+    import desk.views
+    from core import keyset
+
+    monkeypatch.setattr(desk.views, "PAGE_SIZE", 2)
+    monkeypatch.setattr(keyset, "EXACT_COUNT", 3)  # so that page 4 (offset 6) is a deep jump
+    start = timezone.make_aware(datetime(2020, 5, 1, 9, 0))
+    for n in range(16):  # distinct times: the histogram of received_at has bounds to interpolate
+        factories.another(clerk, received_at=start + timedelta(hours=n))
+    with connection.cursor() as cur:
+        cur.execute("ANALYZE telegrams_telegram")
+    response = clerk_client.get(reverse("telegrams:register"), {"page": 4})
+    page = response.context["page"]
+    assert page.approximate and page.number == 4 and len(page) == 2 and page.estimate is not None
+    assert "约第 4 页" in response.content.decode()
+    newest = list(Telegram.objects.order_by("-received_at", "-id"))
+    at = newest.index(page.object_list[0])
+    assert [t.pk for t in page] == [t.pk for t in newest[at:at + 2]]  # a real, consecutive page
+    following = clerk_client.get(reverse("telegrams:register") + page.next_url).context["page"]
+    assert [t.pk for t in following] == [t.pk for t in newest[at + 2:at + 4]] and following.approximate
