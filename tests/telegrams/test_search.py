@@ -195,3 +195,13 @@ def test_a_deep_page_number_lands_about_there_and_pages_on_exactly(clerk, clerk_
     assert [t.pk for t in page] == [t.pk for t in newest[at:at + 2]]  # a real, consecutive page
     following = clerk_client.get(reverse("telegrams:register") + page.next_url).context["page"]
     assert [t.pk for t in following] == [t.pk for t in newest[at + 2:at + 4]] and following.approximate
+
+
+def test_a_tag_is_hmac_sha256_of_the_gram_truncated_to_32_bits():
+    import hashlib
+    import hmac
+
+    key = b"K" * 32
+    for gram in ("通知", "ab", "办理"):
+        expected = int.from_bytes(hmac.new(key, gram.encode(), hashlib.sha256).digest()[:4], "big", signed=True)
+        assert blind._tag(key, gram) == expected
