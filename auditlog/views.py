@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import transaction
@@ -19,6 +20,7 @@ from audit.chain import at_text, canonical_json
 from audit.models import AuditEntry, ChainHead, Checkpoint, VerificationRun
 from audit.services import record
 from audit.tasks import verify_chain
+from core import keyset
 from core.csv_stream import rows_as_csv
 from directory import roles
 from directory.access import role_required
@@ -46,12 +48,11 @@ def _for_people(entries) -> None:
 @role_required(roles.ADMIN)
 def log(request):
     f = _filtered(request)
-    page = Paginator(f.qs.select_related("actor"), 50).get_page(request.GET.get("page"))
-    _for_people(list(page))  # the page keeps these same objects
-    query = request.GET.copy()
-    query.pop("page", None)
+    page = keyset.paginate(f.qs.select_related("actor"), request.GET, keys=("seq",), per_page=50,
+                           cap=settings.REGISTER_COUNT_CAP)
+    _for_people(page.object_list)  # the page keeps these same objects
     return render(request, "audit/log.html", {
-        "filter": f, "page": page, "query": query.urlencode(), "actions": ACTION_LABELS.items(),
+        "filter": f, "page": page, "query": page.query, "actions": ACTION_LABELS.items(),
         "alarms": open_alarms(Kind.AUDIT),
     })
 

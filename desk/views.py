@@ -20,6 +20,7 @@ from annotations.models import Annotation
 from archive import presenting as archive_presenting
 from archive.models import Archival
 from audit.services import record
+from core import keyset
 from core.errors import ActionError, Duplicate
 from core.mapping import add_to_form
 from directory import roles, snapshot
@@ -43,11 +44,11 @@ from telegrams.filters import RegisterFilter
 from telegrams.forms import AddScansForm, CorrectionForm, ReplyForm, ReturnForm, ReviewForm, VoidForm
 from telegrams.inputs import HEADER_FIELDS
 from telegrams.models import Scan, Telegram, TelegramReturn, TelegramState
-from telegrams.pagination import CappedPaginator
 
 from . import procedure, timeline
 
 PAGE_SIZE = 50
+REGISTER_KEYS = ("received_at", "id")  # the register's order, newest first (telegram_register_idx)
 NEXT_SUBMIT = "next"  # the name of the 保存并登记下一件 button
 
 
@@ -61,7 +62,10 @@ def register_list(request):
         "id", "receipt_no", "precedence", "sender_unit_name", "title", "received_at", "state", "sender_doc_no"
     )
     f = RegisterFilter(request.GET, queryset=qs)
-    page = CappedPaginator(f.qs, PAGE_SIZE, cap=settings.REGISTER_COUNT_CAP).get_page(request.GET.get("page"))
+    f.confirm_on_page = True
+    # Keyset pages (下一页/上一页 seek on received_at, id; page numbers jump): core/keyset.py.
+    page = keyset.paginate(f.qs, request.GET, keys=REGISTER_KEYS, per_page=PAGE_SIZE, cap=settings.REGISTER_COUNT_CAP,
+                           confirm=f.confirm)
     # Where each telegram of this page is (承办单位, 2/3 办结, nearest deadline): one query for the page's rows.
     progress = routing_progress.for_telegrams([t.pk for t in page], today=timezone.localdate())
     archive_nos = dict(Archival.objects.filter(telegram_id__in=[t.pk for t in page], revoked_at__isnull=True)
@@ -69,12 +73,10 @@ def register_list(request):
     for t in page:
         t.progress = progress.get(t.pk)
         t.archive_no = archive_nos.get(t.pk, "")
-    query = request.GET.copy()
-    query.pop("page", None)
     unknown = UnknownUnit.objects.filter(resolved_at__isnull=True).count() if roles.is_clerk(request.user) else 0
     handbacks = Handback.objects.filter(resolved_at__isnull=True).count() if roles.is_clerk(request.user) else 0
     return render(request, "telegrams/register.html", {
-        "filter": f, "page": page, "query": query.urlencode(), "unknown_count": unknown, "handback_count": handbacks,
+        "filter": f, "page": page, "query": page.query, "unknown_count": unknown, "handback_count": handbacks,
     })
 
 

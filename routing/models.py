@@ -198,6 +198,8 @@ class RoutingEvent(models.Model):
         verbose_name = "流转记录"
         verbose_name_plural = "流转记录"
         ordering = ["at", "id"]
+        # The history's keyset order (core/keyset.py: newest first by at, id).
+        indexes = [models.Index(fields=["-at", "-id"], name="routing_event_keyset_idx")]
         constraints = [
             models.CheckConstraint(condition=~Q(subject="delivery") | Q(delivery__isnull=False), name="event_delivery_has_delivery"),
             models.CheckConstraint(condition=~Q(subject="order") | Q(order__isnull=False), name="event_order_has_order"),

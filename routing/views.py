@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -17,6 +18,7 @@ from django.views.decorators.http import require_POST
 from alarms.models import Kind
 from alarms.services import open_alarms
 from audit.services import record
+from core import keyset
 from core.csv_stream import rows_as_csv
 from core.errors import ActionError
 from core.mapping import add_to_form
@@ -208,6 +210,9 @@ def result_file(request, pk: int):
     return response
 
 
+HISTORY_PAGE_SIZE = 100
+
+
 def _history_qs(request):
     qs = RoutingEvent.objects.select_related("telegram", "delivery__unit", "actor__person").order_by("-at", "-id")
     return HistoryFilter(request.GET, queryset=qs)
@@ -224,13 +229,11 @@ def _result_of(event: RoutingEvent) -> str:
 def history(request):
     f = _history_qs(request)
     stalls.check()  # also when beat is down: the page that shows the alarm finds it itself
-    page = Paginator(f.qs, 100).get_page(request.GET.get("page"))
+    page = keyset.paginate(f.qs, request.GET, keys=("at", "id"), per_page=HISTORY_PAGE_SIZE, cap=settings.REGISTER_COUNT_CAP)
     for e in page:
         e.result = _result_of(e)
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(request, "routing/history.html", {
-        "filter": f, "page": page, "query": query.urlencode(), "alarms": open_alarms(Kind.ROUTING),
+        "filter": f, "page": page, "query": page.query, "alarms": open_alarms(Kind.ROUTING),
     })
 
 

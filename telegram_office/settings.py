@@ -43,6 +43,10 @@ SECRET_KEY = env.str("DJANGO_SECRET_KEY")
 SECRET_KEY_FALLBACKS = env.list("DJANGO_SECRET_KEY_FALLBACKS", default=[])
 # "kid:base64(32 bytes)" comma-separated; the first key encrypts, every key decrypts (rotation).
 TELEGRAM_DATA_KEYS = env.str("TELEGRAM_DATA_KEYS")
+# The body search's blind index key(s) (vault/blind.py), kept apart from the data keys: same "kid:base64" form,
+# the first tags new bodies, every one is searched; `rebuild_body_index` re-tags after a rotation. Empty (the
+# default): derived from the data keys with HKDF under its own label (set a key of its own in production).
+TELEGRAM_INDEX_KEYS = env.str("TELEGRAM_INDEX_KEYS", default="")
 # base64 of a raw 32-byte Ed25519 private key; signs audit checkpoints. Empty in processes that do not sign.
 AUDIT_SIGNING_KEY = env.str("AUDIT_SIGNING_KEY", default="")
 # base64 (or PEM) Ed25519 public key that verifies checkpoints; default: the signing key's own public half.

@@ -22,7 +22,7 @@ from core.events import announce
 from directory import snapshot
 from vault import crypto, files
 
-from . import numbering
+from . import numbering, search
 from .events import TelegramClosed, TelegramOpened, TelegramRegistered, TelegramVoided
 from .inputs import HEADER_FIELDS, ReplyInput, ReturnInput, ScanUpload, TelegramInput, normalize_doc_no
 from .models import (
@@ -177,6 +177,7 @@ def register(data: TelegramInput, *, actor: AbstractBaseUser, state: str = Teleg
                     raise _duplicate(data)
                 telegram.receipt_no, telegram.receipt_seq = numbering.claim(*paper_no), paper_no[1]
             telegram.save(force_insert=True)
+            search.index_body(telegram, data.body, new=True)  # the body's blind index, never its text
             scans = [_store_scan(telegram, s, actor, written) for s in data.scans]
             attached = attach(telegram) if attach else []
             # Registrations queue from here to COMMIT, one at a time (gapless numbers, one audit chain): only

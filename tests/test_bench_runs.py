@@ -26,10 +26,11 @@ def test_the_quick_benchmark_runs_and_writes_every_figure(tmp_path):
     env = {**os.environ, "DATABASE_URL": db_url_for_subprocess(), "CELERY_BROKER_URL": broker,
            "BENCH_DB": f"bench_test_{os.getpid()}", "BENCH_RESULTS": str(results)}
     run = subprocess.run([sys.executable, "bench/run.py", "--quick"], cwd=ROOT, env=env,
-                         capture_output=True, text=True, timeout=600)
+                         capture_output=True, text=True, timeout=900)
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-3000:]
     figures = json.loads(results.read_text())
-    assert set(figures) == {"register", "route", "latency", "audit_verify", "register_list", "stats"}
+    assert set(figures) == {"register", "route", "latency", "audit_verify", "register_list", "stats",
+                            "register_floor", "body_search"}
     for name, figure in figures.items():
         assert set(figure) == {"ours", "baseline", "ratio", "unit", "detail"}, name
         assert figure["ours"] > 0 and figure["baseline"] > 0 and figure["ratio"] > 0, name

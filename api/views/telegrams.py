@@ -79,7 +79,7 @@ class TelegramList(ApiView):
     parser_classes = [JSONParser]
 
     @extend_schema(operation_id="telegrams_list", summary="收文登记簿",
-                   description="登记簿的筛选和搜索（q：收文号、发电字号或标题），按收报时间倒序，分页。",
+                   description="登记簿的筛选和搜索（q：收文号、来电单位、发电字号、标题或正文——正文经盲索引选出候选、解密确认），按收报时间倒序，分页。",
                    responses={200: s.TelegramListItemSerializer(many=True), **problems(404)})
     def get(self, request):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))

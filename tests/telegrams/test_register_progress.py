@@ -105,8 +105,9 @@ def test_all_finished_means_no_open_deadline(clerk, staff_zgh, clerk_client):
 ])
 def test_the_search_finds_receipt_number_sender_number_sender_and_title(clerk_client, clerk, q, found):
     factories.register(clerk)
+    # Its own body: the search also looks in bodies (the seed's names 全国总工会).
     factories.register(clerk, sender_unit_name="财政部办公厅", sender_doc_no="财办电〔2020〕1号",
-                       title="关于做好预算执行工作的通知")
+                       title="关于做好预算执行工作的通知", body="请按要求抓紧办理。")
     html = clerk_client.get(reverse("telegrams:register"), {"q": q}).content.decode().split("<tbody>")[1]
     assert {n for n in ("工发电〔2020〕7号", "财办电〔2020〕1号") if n in html} == found
 
