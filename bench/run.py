@@ -634,16 +634,18 @@ def bench_latency(ctx: dict, p: Progress) -> dict:
         # when others can see it: the later of the delivery's time and the registration's commit (routed inline
         # (ROUTE_URGENT_INLINE) the delivery is written before the commit that makes it visible)
         samples, committed = [], {}
-        main = connections["default"]  # this thread's: the moment its COMMIT returned, before the after-commit work
+        # the moment the registration's COMMIT returned on this thread's connection (the first commit of the call:
+        # the after-commit work — alerts — commits transactions of its own)
+        main, marks = connections["default"], {}
         commit_hooks = main.run_and_clear_commit_hooks
 
         def at_commit() -> None:
-            marks["commit"] = timezone.now()
+            marks.setdefault("commit", timezone.now())
             commit_hooks()
 
-        marks: dict = {}
         main.run_and_clear_commit_hooks = at_commit
         for k in range(n):
+            marks.clear()
             t0 = timezone.now()
             t = register(TelegramInput(
                 sender_unit_name="中华全国总工会办公厅", precedence="特提", received_at=received,

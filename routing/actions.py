@@ -218,7 +218,7 @@ def route_now(order: RoutingOrder) -> int:
     before = (order.state, order.completed_at, order.attempts)
     try:
         with transaction.atomic():  # a savepoint: on failure the registration still commits, the order pending
-            created, reached = _route_orders([order])
+            created, reached = _route_orders([order], new=order.telegram)
     except DatabaseError:
         order.state, order.completed_at, order.attempts = before  # so `dispatch` sends it after commit
         log.warning("routing order %s not routed inline; the worker routes it", order.pk, exc_info=True)
@@ -242,14 +242,19 @@ def _remember_routed(ids: list[int]) -> None:
         _routed_here.popitem(last=False)
 
 
-def _route_orders(orders: list[RoutingOrder]) -> tuple[int, dict[int, list[int]]]:
+def _route_orders(orders: list[RoutingOrder], *, new: Telegram | None = None) -> tuple[int, dict[int, list[int]]]:
+    """`new`: the telegram the caller's transaction just wrote (route_now) — its row is already the caller's and
+    it has no deliveries yet, so neither is read again."""
     now = timezone.now()
-    # Telegram rows are locked after the orders and before the chain head (the module's lock order).
-    telegrams = {t.pk: t for t in Telegram.objects.select_for_update().filter(pk__in={o.telegram_id for o in orders})
-                 .order_by("pk")}
-    existing: dict[tuple[int, int], Delivery] = {
-        (d.telegram_id, d.unit_id): d for d in Delivery.objects.filter(telegram_id__in=telegrams)
-    }
+    if new is not None:
+        telegrams, existing = {new.pk: new}, {}
+    else:
+        # Telegram rows are locked after the orders and before the chain head (the module's lock order).
+        telegrams = {t.pk: t for t in Telegram.objects.select_for_update()
+                     .filter(pk__in={o.telegram_id for o in orders}).order_by("pk")}
+        existing: dict[tuple[int, int], Delivery] = {
+            (d.telegram_id, d.unit_id): d for d in Delivery.objects.filter(telegram_id__in=telegrams)
+        }
     created: list[Delivery] = []
     upgraded: list[Delivery] = []
     per_order: list[tuple[RoutingOrder, list[Delivery]]] = []
