@@ -16,6 +16,7 @@ from celery.beat import PersistentScheduler
 from django.conf import settings
 from django.db import DatabaseError, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.utils import CursorWrapper
 
 log = logging.getLogger(__name__)
 # One key per database: advisory locks of different databases never meet.
@@ -31,7 +32,7 @@ class BeatLock:
         self.conn: BaseDatabaseWrapper | None = None
         self.held = False
 
-    def _cursor(self):
+    def _cursor(self) -> CursorWrapper:
         if self.conn is None:
             self.conn = connections.create_connection(self.alias)  # not the thread's shared connection
         return self.conn.cursor()
