@@ -48,6 +48,8 @@ SCHEDULE = {"ROUTING_SWEEP_INTERVAL": 1.0, "REMINDER_PASS_INTERVAL": 2.0, "AUDIT
 # The bulk's deadlines beyond the reminder pass's look-ahead (12 days): a pass every 2 s (300 s in production) over
 # 30,000 open deliveries would be most of the workers' time; the OVERDUE telegrams' deliveries are the pass's work.
 DEADLINE_DAYS_PINGJI = 30
+# Likewise the sweeper re-sends only orders pending a minute (10 s in production): with a backlog of thousands it
+# would otherwise re-send 200 a second, and the workers would spend their time on messages for routed orders.
 TASKS = {"sweep-routing-orders": 1.0, "remind-overdue": 2.0, "sign-audit-checkpoint": 4.0}
 SENT = re.compile(r"\[(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}): INFO/[^\]]+\] Scheduler: Sending due task (\S+)")
 CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
@@ -98,7 +100,7 @@ def cluster(tmp_path, settings):
     settings.AUDIT_WITNESS_DIR = tmp_path / "witness"  # the signers' witness log, shared as in production
     settings.DEADLINE_DAYS = {**settings.DEADLINE_DAYS, "平急": DEADLINE_DAYS_PINGJI}
     env = {**os.environ, "DATABASE_URL": db_url_for_subprocess(), "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
-           "AUDIT_WITNESS_DIR": str(settings.AUDIT_WITNESS_DIR), "ROUTING_SWEEP_GRACE": "5", "BEAT_LEADER_RETRY": "1",
+           "AUDIT_WITNESS_DIR": str(settings.AUDIT_WITNESS_DIR), "ROUTING_SWEEP_GRACE": "60", "BEAT_LEADER_RETRY": "1",
            "STATS_REFRESH_INTERVAL": "3600", "DEADLINE_DAYS_PINGJI": str(DEADLINE_DAYS_PINGJI),
            **{k: str(v) for k, v in SCHEDULE.items()}}
     procs: dict[str, Proc] = {}
