@@ -201,7 +201,6 @@ def route(order_id: int, *, batch: int | None = None, swept: bool = False) -> in
         return created
 
 
-
 def route_now(order: RoutingOrder) -> int:
     """Route `order` in the caller's transaction, which wrote it: a 特提 registration (ROUTE_URGENT_INLINE), so
     its deliveries commit with the telegram instead of waiting for a worker behind ordinary routing. The same
@@ -226,6 +225,7 @@ def route_now(order: RoutingOrder) -> int:
     transaction.on_commit(lambda: _remember_routed([order.pk]))
     announce(Delivered(tuple((t, tuple(units)) for t, units in reached.items() if units)))
     return created
+
 
 # Orders routed by this process, remembered once committed: a batch takes up to ROUTING_BATCH orders, so most
 # messages arrive for an order already done here. Bounded (oldest forgotten first); a miss asks the database,
