@@ -29,7 +29,7 @@ from routing.planning import RoutingPlan, plan_for
 from telegrams import actions as telegram_actions
 from telegrams import scanfiles
 from telegrams.inputs import ScanUpload, TelegramInput
-from telegrams.models import Telegram, TelegramState
+from telegrams.models import Precedence, Telegram, TelegramState
 from vault import crypto, files
 
 from .models import INTAKE_LIFECYCLE, IntakeScan, IntakeSource, IntakeState
@@ -59,16 +59,30 @@ def register(data: TelegramInput, *, actor: AbstractBaseUser, held: Sequence[Int
         data = dataclasses.replace(data, scans=[*data.scans, *(
             ScanUpload(s.filename, s.content_type, s.read()) for s in held)])
 
+    opened: list[RoutingOrder] = []
+
     def attach(telegram: Telegram) -> list:
         entries: list = []
         if routes is not None:
-            routing_actions.open_order(telegram, source=RoutingOrder.Source.INSTRUCTION, text=telegram.instruction,
-                                       plan=routes, actor=actor, keep_unknown=True, audit_batch=entries)
+            order = routing_actions.open_order(telegram, source=RoutingOrder.Source.INSTRUCTION,
+                                               text=telegram.instruction, plan=routes, actor=actor,
+                                               keep_unknown=True, audit_batch=entries)
+            if order is not None:
+                opened.append(order)
         if held:
             entries += _take_over(held, telegram, actor)
         return entries
 
-    return telegram_actions.register(data, actor=actor, state=state, units=units, attach=attach)
+    if not (settings.ROUTE_URGENT_INLINE and data.precedence == Precedence.TETI and routes is not None and routes.routes):
+        return telegram_actions.register(data, actor=actor, state=state, units=units, attach=attach)
+    # 特提 ahead of the queue: routed in the registering transaction, after the number and the registration's
+    # audit entries (the module's lock order: counter, chain head, then only rows this transaction wrote), so
+    # its deliveries commit with it and no worker queue stands in between (routing.actions.route_now).
+    with transaction.atomic():
+        telegram = telegram_actions.register(data, actor=actor, state=state, units=units, attach=attach)
+        for order in opened:
+            routing_actions.route_now(order)
+    return telegram
 
 
 def _check_waiting(scan: IntakeScan, new: str = IntakeState.REGISTERED) -> None:

@@ -10,12 +10,13 @@ so two actions on one telegram queue instead of deadlocking."""
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections import OrderedDict
 from collections.abc import Sequence
 from datetime import date
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -63,6 +64,7 @@ from .models import (
 from .planning import ROLE_STRENGTH, RoutingPlan, default_deadline
 
 MAX_RESULT_LENGTH = 5000
+log = logging.getLogger(__name__)
 
 
 # ------------------------------------------------------------------------------------------- telegram state
@@ -199,6 +201,32 @@ def route(order_id: int, *, batch: int | None = None, swept: bool = False) -> in
         return created
 
 
+def route_now(order: RoutingOrder) -> int:
+    """Route `order` in the caller's transaction, which wrote it: a 特提 registration (ROUTE_URGENT_INLINE), so
+    its deliveries commit with the telegram instead of waiting for a worker behind ordinary routing. The same
+    statements, events and audit entry (actor: the system) as the worker's `route`, in a savepoint: if they fail,
+    the order stays pending and `dispatch` sends it to the worker after commit as usual (the fallback; the
+    sweeper behind it). Routed here, the order is done when the registration commits, so no message is sent,
+    and one the sweeper or a retry sends anyway finds it done (the order's state): nothing is delivered twice.
+
+    Lock order: the caller has locked the receipt counter and the chain head (a registration); the order and the
+    telegram rows are its own, uncommitted, so no other transaction can hold or wait for them."""
+    assert transaction.get_connection().in_atomic_block
+    if order.state != OrderState.PENDING:
+        return 0
+    before = (order.state, order.completed_at, order.attempts)
+    try:
+        with transaction.atomic():  # a savepoint: on failure the registration still commits, the order pending
+            created, reached = _route_orders([order], new=order.telegram)
+    except DatabaseError:
+        order.state, order.completed_at, order.attempts = before  # so `dispatch` sends it after commit
+        log.warning("routing order %s not routed inline; the worker routes it", order.pk, exc_info=True)
+        return 0
+    transaction.on_commit(lambda: _remember_routed([order.pk]))
+    announce(Delivered(tuple((t, tuple(units)) for t, units in reached.items() if units)))
+    return created
+
+
 # Orders routed by this process, remembered once committed: a batch takes up to ROUTING_BATCH orders, so most
 # messages arrive for an order already done here. Bounded (oldest forgotten first); a miss asks the database,
 # and so does a re-send by the sweeper (a pending order with a remembered id — a database restored under running
@@ -214,14 +242,19 @@ def _remember_routed(ids: list[int]) -> None:
         _routed_here.popitem(last=False)
 
 
-def _route_orders(orders: list[RoutingOrder]) -> tuple[int, dict[int, list[int]]]:
+def _route_orders(orders: list[RoutingOrder], *, new: Telegram | None = None) -> tuple[int, dict[int, list[int]]]:
+    """`new`: the telegram the caller's transaction just wrote (route_now) — its row is already the caller's and
+    it has no deliveries yet, so neither is read again."""
     now = timezone.now()
-    # Telegram rows are locked after the orders and before the chain head (the module's lock order).
-    telegrams = {t.pk: t for t in Telegram.objects.select_for_update().filter(pk__in={o.telegram_id for o in orders})
-                 .order_by("pk")}
-    existing: dict[tuple[int, int], Delivery] = {
-        (d.telegram_id, d.unit_id): d for d in Delivery.objects.filter(telegram_id__in=telegrams)
-    }
+    if new is not None:
+        telegrams, existing = {new.pk: new}, {}
+    else:
+        # Telegram rows are locked after the orders and before the chain head (the module's lock order).
+        telegrams = {t.pk: t for t in Telegram.objects.select_for_update()
+                     .filter(pk__in={o.telegram_id for o in orders}).order_by("pk")}
+        existing: dict[tuple[int, int], Delivery] = {
+            (d.telegram_id, d.unit_id): d for d in Delivery.objects.filter(telegram_id__in=telegrams)
+        }
     created: list[Delivery] = []
     upgraded: list[Delivery] = []
     per_order: list[tuple[RoutingOrder, list[Delivery]]] = []

@@ -365,11 +365,19 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=1000)
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Beat with a leader (telegram_office/beat.py): run a beat on each host; the one holding a PostgreSQL advisory
+# lock sends the periodic tasks, the others ask again every BEAT_LEADER_RETRY seconds (the longest a leader's
+# death leaves the schedule unsent).
+CELERY_BEAT_SCHEDULER = "telegram_office.beat:LeaderScheduler"
+BEAT_LEADER_RETRY = env.float("BEAT_LEADER_RETRY", default=5.0)
 # Re-send routing orders still pending after ROUTING_SWEEP_GRACE seconds (a lost message or a killed worker).
 ROUTING_SWEEP_INTERVAL = env.float("ROUTING_SWEEP_INTERVAL", default=5.0)
 ROUTING_SWEEP_GRACE = env.float("ROUTING_SWEEP_GRACE", default=10.0)
 # A routing task also takes up to this many other pending orders and routes them in one transaction.
 ROUTING_BATCH = env.int("ROUTING_BATCH", default=50)
+# A 特提 registration routes its 批办 in its own transaction (routing.actions.route_now): delivered when the
+# registration commits, never queued behind ordinary routing; off: the worker routes it from the urgent queue.
+ROUTE_URGENT_INLINE = env.bool("ROUTE_URGENT_INLINE", default=True)
 # An order still pending this many seconds after it was written raises an alarm (healthz, routing history, admins).
 ROUTING_STALL_SECONDS = env.float("ROUTING_STALL_SECONDS", default=300.0)
 AUDIT_CHECKPOINT_INTERVAL = env.float("AUDIT_CHECKPOINT_INTERVAL", default=60.0)

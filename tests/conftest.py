@@ -291,6 +291,13 @@ def _forget_routed_orders():
 
 
 @pytest.fixture
+def urgent_via_worker(settings):
+    """A 特提 registration's order left pending for the worker (ROUTE_URGENT_INLINE off), for tests of the worker
+    path that register the factories' default 特提 telegram; the inline path: tests/routing/test_urgent_inline.py."""
+    settings.ROUTE_URGENT_INLINE = False
+
+
+@pytest.fixture
 def after_commit(django_capture_on_commit_callbacks):
     """Run what actions announce after commit (alerts, e-mail, dispatch) inside a test whose transaction never
     commits: `with after_commit(): action(...)`."""

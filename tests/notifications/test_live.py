@@ -60,6 +60,7 @@ def test_nothing_changed_is_a_304_without_a_body(staff_zgh):
     assert again["ETag"] == page.etag
 
 
+@pytest.mark.usefixtures("urgent_via_worker")
 def test_a_teti_routed_to_a_unit_reaches_its_poll_and_no_other_units(clerk, staff_zgh, staff_cz, after_commit):
     zgh, cz = Poller(staff_zgh), Poller(staff_cz)
     zgh.poll(), cz.poll()

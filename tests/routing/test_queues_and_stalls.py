@@ -27,6 +27,12 @@ from tests.conftest import ROOT, client_for, db_url_for_subprocess, purge_broker
 INSTRUCTION = "送：自治区总工会。"
 
 
+@pytest.fixture(autouse=True)
+def _urgent_through_the_worker(settings):
+    """These drills are about the worker's queues: a 特提 goes there too (what ROUTE_URGENT_INLINE falls back on)."""
+    settings.ROUTE_URGENT_INLINE = False
+
+
 def register(n: int, precedence: str, actor) -> Telegram:
     return intake.register(TelegramInput(
         sender_unit_name="中华全国总工会", precedence=precedence, received_at=timezone.now() - timedelta(hours=1),

@@ -17,7 +17,7 @@ from telegrams.models import Telegram, TelegramState
 from tests import factories
 from tests.conftest import client_for
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("urgent_via_worker")]  # the worker's route()
 
 
 @pytest.fixture

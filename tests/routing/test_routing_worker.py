@@ -27,6 +27,7 @@ def test_seed_telegram_reaches_zonggonghui_within_seconds(celery_worker_process,
     assert t.receipt_no in inbox
 
 
+@pytest.mark.usefixtures("urgent_via_worker")
 def test_orders_lost_by_the_broker_are_resent_by_the_sweeper(celery_worker_process, clerk, settings):
     """Empty the broker with orders queued: the sweeper (the beat task's job) re-sends them."""
     celery_worker_process.stop()

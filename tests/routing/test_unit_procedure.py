@@ -129,6 +129,7 @@ def test_a_unit_transfers_its_delivery_with_its_leaders_agreement(clerk, staff_z
 # ------------------------------------------------------------------------------------------------------ 代签收
 
 
+@pytest.mark.usefixtures("urgent_via_worker")
 def test_the_clerk_signs_for_a_unit_without_an_account_and_is_warned_when_it_is_routed(clerk, staff_zgh, after_commit):
     t = factories.register(clerk, instruction="送：自治区民政厅。")
     with after_commit():

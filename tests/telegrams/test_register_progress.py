@@ -68,6 +68,7 @@ def test_a_telegram_not_routed_yet_says_so(clerk_client, clerk):
     assert cell(row, "来电单位") == "中华全国总工会办公厅 工发电〔2020〕7号"
 
 
+@pytest.mark.usefixtures("urgent_via_worker")
 def test_units_the_worker_has_not_reached_yet_are_counted(clerk_client, clerk):
     t = factories.register(clerk, instruction=THREE_UNITS)  # the order waits for the worker
     row = row_of(clerk_client.get(reverse("telegrams:register")).content.decode(), t.receipt_no)

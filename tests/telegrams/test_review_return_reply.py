@@ -98,6 +98,7 @@ def test_returning_a_routed_telegram_keeps_its_number_and_cancels_what_the_unit_
     assert shown["deliveries"] == [{"unit": "自治区总工会", "role": "handle", "state": "cancelled", "deadline": "2020-05-02"}]
 
 
+@pytest.mark.usefixtures("urgent_via_worker")
 def test_a_pending_order_is_cancelled_so_the_worker_routes_nothing_afterwards(clerk, leader):
     t = factories.register(clerk)
     order = RoutingOrder.objects.get(telegram=t)
