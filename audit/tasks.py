@@ -2,13 +2,15 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from celery import shared_task
+from django.conf import settings
 from django.db import close_old_connections, transaction
 from django.utils import timezone
 
 from . import services, signing
-from .models import VerificationRun
+from .models import Checkpoint, VerificationRun
 from .verify import verify_chain as walk
 
 log = logging.getLogger(__name__)
@@ -24,6 +26,8 @@ def _fresh_connection() -> None:
 @shared_task(acks_late=True, ignore_result=True)
 def sign_checkpoint() -> int | None:
     _fresh_connection()
+    if _signed_just_now():
+        return None
     try:
         signed = services.sign_head()
     except services.CheckpointRefused:  # the alarm is raised; nothing signed
@@ -32,6 +36,14 @@ def sign_checkpoint() -> int | None:
         log.error("sign_checkpoint reached a process without AUDIT_SIGNING_KEY: run it on the signer queue only")
         return None
     return signed.seq
+
+
+def _signed_just_now() -> bool:
+    """One checkpoint per interval, whoever sends the task: a message redelivered after its signer died (acks_late)
+    and the first send of a beat that has just taken the lead would otherwise sign twice within moments. The
+    `audit_checkpoint` command signs whenever asked."""
+    last = Checkpoint.objects.order_by("-at").values_list("at", flat=True).first()
+    return last is not None and timezone.now() - last < timedelta(seconds=settings.AUDIT_CHECKPOINT_INTERVAL / 2)
 
 
 # A million entries take seconds; the limits leave room for far longer chains than the default 300 s allows.
