@@ -36,7 +36,7 @@ def record(actor, action: str, obj: Any = None, data: dict | None = None, *, obj
     return record_many(actor, [(action, obj, data, object_type)])[0]
 
 
-def record_many(actor, items: list[tuple[str, Any, dict | None, str]], *,
+def record_many(actor, items: list[tuple], *,
                 head: tuple[int, str] | None = None) -> list[AuditEntry]:
     """Append entries (action, obj, data, object_type) in order under one lock of the chain head, in the
     caller's transaction: a batch of routings costs two statements on PostgreSQL (lock the head; insert the
@@ -45,15 +45,20 @@ def record_many(actor, items: list[tuple[str, Any, dict | None, str]], *,
     `data` may be a function returning the dict: it is called here, for an entry prepared before the values it
     records existed (a registration's order is written before the receipt number it quotes is allocated).
 
+    An item may carry a fifth element, its own actor (None: the system), for an entry of work done on the
+    batch's behalf by someone else (a 特提 registration's inline routing is the system's, as the worker's is).
+
     `head`: (seq, hash) of the chain head when the caller's own statement already locked it in this transaction
     (telegrams.numbering.number does, to spare the registration queue a round trip)."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit.record must be called inside transaction.atomic()")
     seq, prev = head or _lock_head()
-    actor_id, actor_name = _actor_fields(actor)
+    batch_actor = _actor_fields(actor)
     extra = added_data()
     entries = []
-    for action, obj, data, object_type in items:
+    for item in items:
+        action, obj, data, object_type = item[:4]
+        actor_id, actor_name = _actor_fields(item[4]) if len(item) > 4 else batch_actor
         if obj is not None and not object_type:
             object_type = obj._meta.label_lower
         object_id = "" if obj is None else str(getattr(obj, "pk", obj))

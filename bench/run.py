@@ -40,7 +40,7 @@ URGENT_INSTRUCTION = "送：自治区总工会。"
 STALL_LIMIT = 180  # seconds without the expected work done: the run stops and says so
 GOALS = {"register": 0.5, "route": 0.5, "latency": 0.33, "audit_verify": 0.5}
 
-QUICK = {"register_s": 5, "route_n": 300, "latency_n": 60, "latency_bg": 6, "audit_n": 100_000,
+QUICK = {"register_s": 5, "route_n": 300, "latency_n": 150, "latency_bg": 6, "audit_n": 100_000,
          "list_n": 100_000, "list_reps": 20}
 FULL = {"register_s": 15, "route_n": 1000, "latency_n": 300, "latency_bg": 6, "audit_n": 1_000_000,
         "list_n": 1_000_000, "list_reps": 50}

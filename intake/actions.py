@@ -59,7 +59,9 @@ def register(data: TelegramInput, *, actor: AbstractBaseUser, held: Sequence[Int
         data = dataclasses.replace(data, scans=[*data.scans, *(
             ScanUpload(s.filename, s.content_type, s.read()) for s in held)])
 
-    opened: list[RoutingOrder] = []
+    # 特提 ahead of the queue: its 批办 is routed in the registering transaction (routing.actions.route_now), so
+    # its deliveries commit with it and no worker queue stands in between.
+    inline = bool(settings.ROUTE_URGENT_INLINE and data.precedence == Precedence.TETI)
 
     def attach(telegram: Telegram) -> list:
         entries: list = []
@@ -67,22 +69,13 @@ def register(data: TelegramInput, *, actor: AbstractBaseUser, held: Sequence[Int
             order = routing_actions.open_order(telegram, source=RoutingOrder.Source.INSTRUCTION,
                                                text=telegram.instruction, plan=routes, actor=actor,
                                                keep_unknown=True, audit_batch=entries)
-            if order is not None:
-                opened.append(order)
+            if order is not None and inline:
+                routing_actions.route_now(order, audit_batch=entries)
         if held:
             entries += _take_over(held, telegram, actor)
         return entries
 
-    if not (settings.ROUTE_URGENT_INLINE and data.precedence == Precedence.TETI and routes is not None and routes.routes):
-        return telegram_actions.register(data, actor=actor, state=state, units=units, attach=attach)
-    # 特提 ahead of the queue: routed in the registering transaction, after the number and the registration's
-    # audit entries (the module's lock order: counter, chain head, then only rows this transaction wrote), so
-    # its deliveries commit with it and no worker queue stands in between (routing.actions.route_now).
-    with transaction.atomic():
-        telegram = telegram_actions.register(data, actor=actor, state=state, units=units, attach=attach)
-        for order in opened:
-            routing_actions.route_now(order)
-    return telegram
+    return telegram_actions.register(data, actor=actor, state=state, units=units, attach=attach)
 
 
 def _check_waiting(scan: IntakeScan, new: str = IntakeState.REGISTERED) -> None:

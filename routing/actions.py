@@ -201,7 +201,7 @@ def route(order_id: int, *, batch: int | None = None, swept: bool = False) -> in
         return created
 
 
-def route_now(order: RoutingOrder) -> int:
+def route_now(order: RoutingOrder, *, audit_batch: list) -> int:
     """Route `order` in the caller's transaction, which wrote it: a 特提 registration (ROUTE_URGENT_INLINE), so
     its deliveries commit with the telegram instead of waiting for a worker behind ordinary routing. The same
     statements, events and audit entry (actor: the system) as the worker's `route`, in a savepoint: if they fail,
@@ -209,19 +209,23 @@ def route_now(order: RoutingOrder) -> int:
     sweeper behind it). Routed here, the order is done when the registration commits, so no message is sent,
     and one the sweeper or a retry sends anyway finds it done (the order's state): nothing is delivered twice.
 
-    Lock order: the caller has locked the receipt counter and the chain head (a registration); the order and the
-    telegram rows are its own, uncommitted, so no other transaction can hold or wait for them."""
+    Called from the registration's `attach`, before its receipt number: the rows written here are all its own
+    (the new telegram, its order, their deliveries), so they take no lock anyone else waits for and stay out of
+    the numbering queue; the audit entry goes into the registration's batch (`audit_batch`, one chain-head lock)
+    and quotes the receipt number once it is allocated."""
     assert transaction.get_connection().in_atomic_block
     if order.state != OrderState.PENDING:
         return 0
     before = (order.state, order.completed_at, order.attempts)
+    entries: list = []
     try:
         with transaction.atomic():  # a savepoint: on failure the registration still commits, the order pending
-            created, reached = _route_orders([order], new=order.telegram)
+            created, reached = _route_orders([order], new=order.telegram, audit_batch=entries)
     except DatabaseError:
         order.state, order.completed_at, order.attempts = before  # so `dispatch` sends it after commit
         log.warning("routing order %s not routed inline; the worker routes it", order.pk, exc_info=True)
         return 0
+    audit_batch += entries
     transaction.on_commit(lambda: _remember_routed([order.pk]))
     announce(Delivered(tuple((t, tuple(units)) for t, units in reached.items() if units)))
     return created
@@ -242,9 +246,11 @@ def _remember_routed(ids: list[int]) -> None:
         _routed_here.popitem(last=False)
 
 
-def _route_orders(orders: list[RoutingOrder], *, new: Telegram | None = None) -> tuple[int, dict[int, list[int]]]:
+def _route_orders(orders: list[RoutingOrder], *, new: Telegram | None = None,
+                  audit_batch: list | None = None) -> tuple[int, dict[int, list[int]]]:
     """`new`: the telegram the caller's transaction just wrote (route_now) — its row is already the caller's and
-    it has no deliveries yet, so neither is read again."""
+    it has no deliveries yet, so neither is read again. `audit_batch`: the entries go there (the system's, for
+    the caller's record_many) instead of being recorded here."""
     now = timezone.now()
     if new is not None:
         telegrams, existing = {new.pk: new}, {}
@@ -300,12 +306,21 @@ def _route_orders(orders: list[RoutingOrder], *, new: Telegram | None = None) ->
         state=OrderState.DONE, completed_at=now, attempts=F("attempts") + 1,
     )
     moved = _follow(telegrams.values(), list(existing.values()), reopened={t for t, units in reached.items() if units})
-    record_many(None, [("routing.delivered", order, {
-        "telegram": telegrams[order.telegram_id].receipt_no,
-        "deliveries": [{"unit": d.unit_name, "role": d.role, "deadline": d.deadline.isoformat() if d.deadline else None}
-                       for d in mine],
-        **({"telegram_state": moved[order.telegram_id]} if order.telegram_id in moved else {}),
-    }, "") for order, mine in per_order])
+
+    def data(order: RoutingOrder, mine: list[Delivery]):
+        # built when appended: routed inside a registration, the receipt number it quotes is allocated later
+        return lambda: {
+            "telegram": telegrams[order.telegram_id].receipt_no,
+            "deliveries": [{"unit": d.unit_name, "role": d.role,
+                            "deadline": d.deadline.isoformat() if d.deadline else None} for d in mine],
+            **({"telegram_state": moved[order.telegram_id]} if order.telegram_id in moved else {}),
+        }
+
+    entries = [("routing.delivered", order, data(order, mine), "", None) for order, mine in per_order]
+    if audit_batch is None:
+        record_many(None, entries)
+    else:
+        audit_batch += entries
     return len(created), reached
 
 

@@ -5,7 +5,8 @@ the inline routing leaves the order to the worker (the fallback)."""
 from __future__ import annotations
 
 import pytest
-from django.db import DatabaseError
+from django.db import DatabaseError, connection
+from django.test.utils import CaptureQueriesContext
 
 from audit.models import AuditEntry
 from routing import actions, dispatch
@@ -39,6 +40,19 @@ def test_a_teti_is_delivered_when_its_registration_commits_without_the_worker(cl
                             .order_by("seq").values_list("action", flat=True))
     assert actions_in_order[:3] == ["telegram.register", "routing.order", "routing.delivered"]
     assert sent == []  # nothing for a worker to do: no message at all
+
+
+def test_a_teti_is_routed_before_its_number_so_the_numbering_queue_holds_no_routing(clerk):
+    """Registrations queue one at a time from the receipt number to COMMIT: the inline routing writes its rows
+    before that (they are all the new telegram's own) and its audit entry joins the registration's one append."""
+    with CaptureQueriesContext(connection) as queries:
+        factories.register(clerk)
+    statements = [q["sql"] for q in queries.captured_queries]
+    first = {what: next(i for i, sql in enumerate(statements) if marker in sql) for what, marker in {
+        "delivery": 'INSERT INTO "routing_delivery"', "number": "telegrams_receiptcounter",
+        "audit": "audit_auditentry"}.items()}
+    assert first["delivery"] < first["number"] < first["audit"]
+    assert sum("INSERT INTO" in sql and "audit_auditentry" in sql for sql in statements) == 1  # one append of 3
 
 
 def test_a_teti_is_delivered_with_the_broker_down(clerk, after_commit, monkeypatch):
