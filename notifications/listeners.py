@@ -21,7 +21,7 @@ from telegrams.events import TelegramOpened, TelegramRegistered
 from telegrams.models import Precedence, Telegram
 
 from .models import AlertKind
-from .services import mark_read, notify
+from .services import Notice, mark_read, notify, notify_all
 
 URGENT = (Precedence.TETI, Precedence.TEJI)
 
@@ -39,19 +39,25 @@ def urgent_arrival(event: TelegramRegistered) -> None:
            text=f"{event.precedence}来电：{event.receipt_no} {event.sender} {event.title}")
 
 
+# What an alert and its e-mail quote of a telegram (not its body): a routing batch reads many at once.
+NOTICE_FIELDS = ("id", "receipt_no", "title", "precedence", "sender_unit_name", "received_at")
+
+
 def delivered(event: Delivered) -> None:
-    """The staff of each unit a telegram newly reached: one query for the staff, one insert per telegram."""
+    """The staff of each unit a telegram newly reached: one query for the staff, one for the telegrams, one
+    insert for the batch's alerts."""
     unit_ids = {u for _, units in event.reached for u in units}
     if not unit_ids:
         return
     staff_by_unit: dict[int, list] = {}
     for user in _active(roles.STAFF).filter(person__unit_id__in=unit_ids):
         staff_by_unit.setdefault(user.person.unit_id, []).append(user)
-    telegrams = Telegram.objects.in_bulk([t for t, _ in event.reached])
-    for telegram_id, units in event.reached:
-        telegram = telegrams[telegram_id]
-        notify([u for unit in units for u in staff_by_unit.get(unit, [])], kind=AlertKind.DELIVERED, telegram=telegram,
-               text=f"{telegram.precedence}来电待签收：{telegram.receipt_no} {telegram.title}")
+    if not staff_by_unit:
+        return
+    telegrams = Telegram.objects.only(*NOTICE_FIELDS).in_bulk([t for t, _ in event.reached])
+    notify_all(Notice([u for unit in units for u in staff_by_unit.get(unit, [])], AlertKind.DELIVERED,
+                      f"{telegrams[t].precedence}来电待签收：{telegrams[t].receipt_no} {telegrams[t].title}", telegrams[t])
+               for t, units in event.reached)
 
 
 def unstaffed(event: Delivered) -> None:
@@ -61,14 +67,14 @@ def unstaffed(event: Delivered) -> None:
     if not lacking:
         return
     names = dict(Unit.objects.filter(pk__in=lacking).values_list("pk", "name"))
-    telegrams = Telegram.objects.in_bulk([t for t, _ in event.reached])
+    missing = {t: [names[u] for u in units if u in names] for t, units in event.reached}
+    missing = {t: found for t, found in missing.items() if found}
+    if not missing:
+        return
+    telegrams = Telegram.objects.only(*NOTICE_FIELDS).in_bulk(list(missing))
     clerks = list(_active(roles.CLERK))
-    for telegram_id, units in event.reached:
-        missing = [names[u] for u in units if u in names]
-        if missing:
-            telegram = telegrams[telegram_id]
-            notify(clerks, kind=AlertKind.NO_STAFF, telegram=telegram,
-                   text=f"{telegram.receipt_no} 已分送{'、'.join(missing)}，该单位尚无承办人账号，请代签收。")
+    notify_all(Notice(clerks, AlertKind.NO_STAFF, f"{telegrams[t].receipt_no} 已分送{'、'.join(found)}，"
+                      "该单位尚无承办人账号，请代签收。", telegrams[t]) for t, found in missing.items())
 
 
 def handed_back(event: DeliveryHandedBack) -> None:

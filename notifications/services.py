@@ -2,6 +2,10 @@
 the message to the other channels once that commits."""
 from __future__ import annotations
 
+from collections.abc import Iterable
+from functools import partial
+from typing import NamedTuple
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -21,19 +25,42 @@ def _mail_body(text: str, telegram: Telegram | None) -> str:
             "请登录明电收文管理系统查看。")
 
 
+class Notice(NamedTuple):
+    """One alert to some users, as `notify` takes it; `notify_all` writes several at once."""
+    users: Iterable
+    kind: str
+    text: str
+    telegram: Telegram | None = None
+    link: str = ""
+
+
 def notify(users, *, kind: str, text: str, telegram: Telegram | None = None, link: str = "") -> list[Alert]:
     """Alert `users` (deduplicated) in the app and through every configured channel."""
-    users = list({u.pk: u for u in users}.values())
-    if not users:
-        return []
-    text = text[:MAX_TEXT]
-    with transaction.atomic():
-        alerts = Alert.objects.bulk_create([Alert(user=u, telegram=telegram, kind=kind, text=text, link=link)
-                                            for u in users])
-        label = AlertKind(kind).label
+    return notify_all([Notice(users, kind, text, telegram, link)])
+
+
+def notify_all(notices: Iterable[Notice]) -> list[Alert]:
+    """Several notices in one transaction and one INSERT (a routing batch reaches many telegrams at once: a
+    transaction per telegram made the alerts cost more than the routing); each goes to the other channels as its
+    own message once that commits."""
+    rows: list[Alert] = []
+    messages: list[Message] = []
+    for notice in notices:
+        users = list({u.pk: u for u in notice.users}.values())
+        if not users:
+            continue
+        text, telegram = notice.text[:MAX_TEXT], notice.telegram
+        rows += [Alert(user=u, telegram=telegram, kind=notice.kind, text=text, link=notice.link) for u in users]
+        label = AlertKind(notice.kind).label
         subject = (f"【{telegram.precedence}】{label}：{telegram.receipt_no}" if telegram else f"【{label}】{text}")[:200]
-        message = Message(kind_label=label, subject=subject, text=_mail_body(text, telegram), recipients=tuple(users))
-        transaction.on_commit(lambda: send_everywhere(message), robust=True)
+        messages.append(Message(kind_label=label, subject=subject, text=_mail_body(text, telegram),
+                                recipients=tuple(users)))
+    if not rows:
+        return []
+    with transaction.atomic():
+        alerts = Alert.objects.bulk_create(rows)
+        for message in messages:
+            transaction.on_commit(partial(send_everywhere, message), robust=True)
     return alerts
 
 

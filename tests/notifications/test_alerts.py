@@ -5,11 +5,15 @@ from unittest import mock
 
 import pytest
 from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from notifications import channels
 from notifications.models import Alert, AlertKind
 from notifications.services import notify
+from routing import actions as routing_actions
+from routing.models import RoutingOrder
 from tests import factories
 from tests.conftest import client_for
 
@@ -79,3 +83,28 @@ def test_an_alarm_alerts_every_administrator_once(admin_user, clerk, after_commi
     alerts = Alert.objects.filter(kind=AlertKind.SYSTEM)
     assert [(a.user, a.link) for a in alerts] == [(admin_user, reverse("audit:verify"))]
     assert not Alert.objects.filter(user=clerk).exists()
+
+
+def test_a_routing_batch_alerts_each_telegrams_people_with_one_insert_per_kind(clerk, staff_cz, after_commit):
+    """A worker batch reaching three telegrams: 财政厅's 承办人 gets one alert per telegram, the clerks one per
+    telegram for the units without 承办人 (民政厅, 教育厅) — written as one INSERT per kind, not one transaction
+    per telegram — and every telegram still gets its own e-mail."""
+    staff_cz.email, clerk.email = "cz@example.gov.cn", "jiyao@example.gov.cn"
+    staff_cz.save(update_fields=["email"])
+    clerk.save(update_fields=["email"])
+    with after_commit():
+        telegrams = [factories.another(clerk, precedence="平急", instruction="请财政厅牵头，民政厅、教育厅配合办理。")
+                     for _ in range(3)]
+    mail.outbox.clear()
+    first = RoutingOrder.objects.filter(telegram__in=telegrams).order_by("pk").first()
+    with CaptureQueriesContext(connection) as queries, after_commit():
+        assert routing_actions.route(first.pk, batch=10) == 9  # one batch: three telegrams × three units
+    inserts = [q["sql"] for q in queries.captured_queries if q["sql"].startswith('INSERT INTO "notifications_alert"')]
+    assert len(inserts) == 2
+    for t in telegrams:
+        mine = Alert.objects.get(user=staff_cz, telegram=t)
+        assert mine.kind == AlertKind.DELIVERED and t.receipt_no in mine.text
+        clerks = Alert.objects.get(user=clerk, telegram=t, kind=AlertKind.NO_STAFF)
+        assert "民政厅" in clerks.text and "教育厅" in clerks.text and "财政厅" not in clerks.text
+    assert sorted((m.to[0], m.subject.split("：")[-1]) for m in mail.outbox) == sorted(
+        [(to, t.receipt_no) for t in telegrams for to in ("cz@example.gov.cn", "jiyao@example.gov.cn")])
