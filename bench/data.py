@@ -123,6 +123,20 @@ def generate_telegrams(count: int, *, year: int, registered_by_id: int) -> None:
 _UNIFORM_SQL = "(mod(t.receipt_seq::bigint * 2654435761 + k * {salt}, 1000003)::float8 / 1000003)"
 
 
+def add_done_orders(cur, *, year: int, created_by_id: int) -> None:
+    """One done routing order per generated telegram of `year` that has none (the deliveries and the routing
+    history's events hang off it)."""
+    cur.execute(
+        """INSERT INTO routing_routingorder (telegram_id, source, text, routes, deadline, urgent, state, attempts,
+               last_sent_at, last_error, created_by_id, created_at, completed_at)
+           SELECT t.id, 'instruction', '', '[]'::jsonb, NULL, t.precedence = '特提', 'done', 1, NULL, '', %s,
+               t.received_at, t.received_at + interval '2 minutes'
+           FROM telegrams_telegram t
+           WHERE t.receipt_year = %s AND NOT EXISTS (SELECT 1 FROM routing_routingorder o WHERE o.telegram_id = t.id)""",
+        [created_by_id, year],
+    )
+
+
 def generate_deliveries(*, year: int, created_by_id: int, progress=None) -> int:
     """One done routing order per generated telegram of `year` that has none, and its deliveries; returns how
     many deliveries exist for the year afterwards."""
@@ -131,15 +145,7 @@ def generate_deliveries(*, year: int, created_by_id: int, progress=None) -> int:
         cur.execute("SELECT id FROM directory_unit WHERE active ORDER BY id")
         units = [u for (u,) in cur.fetchall()]
         spread = next(m for m in (13, 17, 19, 23, 29, 31) if len(units) % m)  # coprime: every unit gets deliveries
-        cur.execute(
-            """INSERT INTO routing_routingorder (telegram_id, source, text, routes, deadline, urgent, state, attempts,
-                   last_sent_at, last_error, created_by_id, created_at, completed_at)
-               SELECT t.id, 'instruction', '', '[]'::jsonb, NULL, t.precedence = '特提', 'done', 1, NULL, '', %s,
-                   t.received_at, t.received_at + interval '2 minutes'
-               FROM telegrams_telegram t
-               WHERE t.receipt_year = %s AND NOT EXISTS (SELECT 1 FROM routing_routingorder o WHERE o.telegram_id = t.id)""",
-            [created_by_id, year],
-        )
+        add_done_orders(cur, year=year, created_by_id=created_by_id)
         if progress:
             progress(0.2)
         secondary = _secondary_indexes(cur, "routing_delivery")

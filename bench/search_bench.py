@@ -104,6 +104,21 @@ def _pair(ours, base, reps: int, p, start: float, span: float) -> tuple[list[flo
     return a, b
 
 
+def _against_floor(pages: dict[str, str], get, floor, reps: int, p, start: float, span: float) -> dict:
+    """Each page's p95 against its floor's, interleaved; `floor(k)` is the floor's k-th path, so it reads a
+    different window each time, across the table (no cache serves it the same rows twice)."""
+    from bench.run import pcts
+
+    results = {}
+    for i, (name, path) in enumerate(pages.items()):
+        spot = iter(range(10**9))
+        ours, baseline = _pair(lambda path=path: get(path), lambda spot=spot: get(floor(next(spot))), reps, p,
+                               start + span * i / len(pages), span / len(pages))
+        results[name] = {"ours_ms": pcts(ours), "baseline_ms": pcts(baseline),
+                         "ratio": round(pcts(baseline)["p95"] / pcts(ours)["p95"], 3)}
+    return results
+
+
 def _get(browser, die):
     def once(path: str) -> float:
         t0 = time.perf_counter()
@@ -132,7 +147,7 @@ def _ensure_telegrams(ctx, p) -> int:
 
 
 def bench_register_floor(ctx: dict, p) -> dict:
-    from bench.run import Browser, die, pcts, session_for
+    from bench.run import Browser, die, session_for
     from core import keyset
     from telegrams import search
     from telegrams.models import Telegram
@@ -149,19 +164,9 @@ def bench_register_floor(ctx: dict, p) -> dict:
         "deep_501_by_cursor": "/telegrams/?" + urlencode({**query, "after": cursor}),
         "jump_page_500": "/telegrams/?" + urlencode({**query, "page": 500}),
     }
-    floor = "/bench/register-floor/?from={}"
-    browser = Browser(ctx["http"], session_for("clerk"))
-    get = _get(browser, die)
-    results = {}
-    for i, (name, path) in enumerate(pages.items()):
-        spot = iter(range(10**9))  # the floor reads a different 50 rows each time, across the table
-
-        def base(spot=spot) -> float:
-            return get(floor.format(first_pk + (next(spot) * 7919 * 50) % max(1, n - 50)))
-
-        ours, baseline = _pair(lambda path=path: get(path), base, reps, p, 0.3 + 0.25 * i / 3, 0.25 / 3)
-        results[name] = {"ours_ms": pcts(ours), "baseline_ms": pcts(baseline),
-                         "ratio": round(pcts(baseline)["p95"] / pcts(ours)["p95"], 3)}
+    get = _get(Browser(ctx["http"], session_for("clerk")), die)
+    results = _against_floor(pages, get, lambda k: f"/bench/register-floor/?from={first_pk + (k * 7919 * 50) % max(1, n - 50)}",
+                             reps, p, 0.3, 0.25)
     history = _history_floor(ctx, p, reps)
     audit = _audit_floor(ctx, p, reps)
     pages = [*results.values(), *(v for v in history.values() if isinstance(v, dict)), *audit.values()]
@@ -179,16 +184,10 @@ def generate_history(*, year: int, created_by_id: int) -> int:
     rows: 1,000,000 in the full run), received-time ordered like the register."""
     from django.db import connection
 
+    from bench import data
+
     with connection.cursor() as cur:
-        cur.execute(
-            """INSERT INTO routing_routingorder (telegram_id, source, text, routes, deadline, urgent, state, attempts,
-                   last_sent_at, last_error, created_by_id, created_at, completed_at)
-               SELECT t.id, 'instruction', '', '[]'::jsonb, NULL, t.precedence = '特提', 'done', 1, NULL, '', %s,
-                   t.received_at, t.received_at + interval '2 minutes'
-               FROM telegrams_telegram t
-               WHERE t.receipt_year = %s AND NOT EXISTS (SELECT 1 FROM routing_routingorder o WHERE o.telegram_id = t.id)""",
-            [created_by_id, year],
-        )
+        data.add_done_orders(cur, year=year, created_by_id=created_by_id)
         cur.execute(
             """INSERT INTO routing_routingevent (telegram_id, delivery_id, order_id, at, actor_id, subject, from_state,
                    to_state, note)
@@ -205,7 +204,7 @@ def generate_history(*, year: int, created_by_id: int) -> int:
 def _history_floor(ctx, p, reps) -> dict:
     from django.contrib.auth import get_user_model
 
-    from bench.run import Browser, pcts, session_for
+    from bench.run import Browser, session_for
     from core import keyset
     from routing.models import RoutingEvent
 
@@ -223,17 +222,9 @@ def _history_floor(ctx, p, reps) -> dict:
         "deep_501_by_cursor": "/routing/history/?" + urlencode({**query, "after": keyset._encode(list(deep), 501)}),
         "jump_page_500": "/routing/history/?" + urlencode({**query, "page": 500}),
     }
-    results = {"events": events}
-    for i, (name, path) in enumerate(pages.items()):
-        spot = iter(range(10**9))
-
-        def base(spot=spot) -> float:
-            return get(f"/bench/history-floor/?from={first_pk + (next(spot) * 7919 * 100) % max(1, events - 100)}")
-
-        ours, baseline = _pair(lambda path=path: get(path), base, reps, p, 0.6 + 0.1 * i / 3, 0.1 / 3)
-        results[name] = {"ours_ms": pcts(ours), "baseline_ms": pcts(baseline),
-                         "ratio": round(pcts(baseline)["p95"] / pcts(ours)["p95"], 3)}
-    return results
+    return {"events": events, **_against_floor(
+        pages, get, lambda k: f"/bench/history-floor/?from={first_pk + (k * 7919 * 100) % max(1, events - 100)}",
+        reps, p, 0.6, 0.1)}
 
 
 def _audit_floor(ctx, p, reps) -> dict:
@@ -241,7 +232,7 @@ def _audit_floor(ctx, p, reps) -> dict:
 
     from audit.models import AuditEntry
     from bench import data
-    from bench.run import Browser, pcts, session_for
+    from bench.run import Browser, session_for
     from core import keyset
 
     target = ctx["cfg"]["list_n"]
@@ -259,17 +250,8 @@ def _audit_floor(ctx, p, reps) -> dict:
         "deep_501_by_cursor": "/audit/?" + urlencode({"after": keyset._encode([deep_seq], 501)}),
         "jump_page_500": "/audit/?page=500",
     }
-    results = {}
-    for i, (name, path) in enumerate(pages.items()):
-        spot = iter(range(10**9))
-
-        def base(spot=spot) -> float:
-            return get(f"/bench/audit-floor/?from={(next(spot) * 7919 * 50) % max(1, head - 50)}")
-
-        ours, baseline = _pair(lambda path=path: get(path), base, reps, p, 0.8 + 0.2 * i / 3, 0.2 / 3)
-        results[name] = {"ours_ms": pcts(ours), "baseline_ms": pcts(baseline),
-                         "ratio": round(pcts(baseline)["p95"] / pcts(ours)["p95"], 3)}
-    return results
+    return _against_floor(pages, get, lambda k: f"/bench/audit-floor/?from={(k * 7919 * 50) % max(1, head - 50)}",
+                          reps, p, 0.8, 0.2)
 
 
 def bench_body_search(ctx: dict, p) -> dict:
