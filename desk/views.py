@@ -163,7 +163,7 @@ def register_create(request):
             if isinstance(exc, Duplicate) and exc.context.get("existing"):
                 existing = Telegram.objects.filter(pk=exc.context["existing"]).first()
         else:
-            unknown = telegram.unknown_units.count()
+            unknown = len(telegram.unknown_names)
             messages.success(request, f"已登记，收文号 {telegram.receipt_no}" + (
                 f"；批办中有{unknown}个单位在机构目录中未找到，已列入“待处理单位”" if unknown else ""))
             if NEXT_SUBMIT in request.POST:  # 保存并登记下一件: a fresh form, the one just saved linked above it

@@ -46,7 +46,10 @@ def register(data: TelegramInput, *, actor: AbstractBaseUser, held: Sequence[Int
     """Register `data`; `held` scans (waiting IntakeScans: the OCR upload, scans kept across a failed validation,
     a folder scan) become the telegram's scans in the same transaction — no second upload. Raises the actions'
     typed errors (telegrams.actions.AlreadyRegistered for a submission seen before, Duplicate, InvalidInput,
-    NotAllowed — also for a held scan another registration took first) with nothing written."""
+    NotAllowed — also for a held scan another registration took first) with nothing written.
+
+    The telegram returned carries `unknown_names`: the 批办's names the directory lacks, now on the clerk's
+    待处理单位 list (the page that says so needs no query for them)."""
     units = snapshot.current()  # read once: the 批办 and the sender unit are resolved against the same directory
     routes = plan(data, units)
     state = TelegramState.REGISTERED
@@ -75,7 +78,9 @@ def register(data: TelegramInput, *, actor: AbstractBaseUser, held: Sequence[Int
             entries += _take_over(held, telegram, actor)
         return entries
 
-    return telegram_actions.register(data, actor=actor, state=state, units=units, attach=attach)
+    telegram = telegram_actions.register(data, actor=actor, state=state, units=units, attach=attach)
+    telegram.unknown_names = tuple(routes.unknown) if routes is not None else ()
+    return telegram
 
 
 def _check_waiting(scan: IntakeScan, new: str = IntakeState.REGISTERED) -> None:
