@@ -62,18 +62,16 @@ def register(data: TelegramInput, *, actor: AbstractBaseUser, held: Sequence[Int
         data = dataclasses.replace(data, scans=[*data.scans, *(
             ScanUpload(s.filename, s.content_type, s.read()) for s in held)])
 
-    # 特提 ahead of the queue: its 批办 is routed in the registering transaction (routing.actions.route_now), so
-    # its deliveries commit with it and no worker queue stands in between.
+    # 特提 ahead of the queue: its 批办 is routed in the registering transaction (open_order's `inline`), so its
+    # deliveries commit with it and no worker queue stands in between.
     inline = bool(settings.ROUTE_URGENT_INLINE and data.precedence == Precedence.TETI)
 
     def attach(telegram: Telegram) -> list:
         entries: list = []
         if routes is not None:
-            order = routing_actions.open_order(telegram, source=RoutingOrder.Source.INSTRUCTION,
-                                               text=telegram.instruction, plan=routes, actor=actor,
-                                               keep_unknown=True, audit_batch=entries)
-            if order is not None and inline:
-                routing_actions.route_now(order, audit_batch=entries)
+            routing_actions.open_order(telegram, source=RoutingOrder.Source.INSTRUCTION, text=telegram.instruction,
+                                       plan=routes, actor=actor, keep_unknown=True, audit_batch=entries,
+                                       inline=inline)
         if held:
             entries += _take_over(held, telegram, actor)
         return entries

@@ -10,13 +10,12 @@ so two actions on one telegram queue instead of deadlocking."""
 from __future__ import annotations
 
 import hashlib
-import logging
 from collections import OrderedDict
 from collections.abc import Sequence
 from datetime import date
 
 from django.conf import settings
-from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -64,7 +63,6 @@ from .models import (
 from .planning import ROLE_STRENGTH, RoutingPlan, default_deadline
 
 MAX_RESULT_LENGTH = 5000
-log = logging.getLogger(__name__)
 
 
 # ------------------------------------------------------------------------------------------- telegram state
@@ -112,8 +110,9 @@ def _follow(telegrams, deliveries: list[Delivery], *, reopened: set[int]) -> dic
 
 
 def open_order(telegram: Telegram, *, source: str, text: str, plan: RoutingPlan, actor, keep_unknown: bool = False,
-               audit_batch: list | None = None, note: str = "") -> RoutingOrder | None:
-    """Write the outbox row for a confirmed plan; the worker routes it after commit.
+               audit_batch: list | None = None, note: str = "", inline: bool = False) -> RoutingOrder | None:
+    """Write the outbox row for a confirmed plan; the worker routes it after commit — or, `inline`, this
+    transaction routes it at once (`_route_inline`: a 特提 registration, ROUTE_URGENT_INLINE).
 
     Unknown units refuse the order (a leader's 批示 is confirmed against the directory), unless `keep_unknown`:
     a registration's 批办 is the record of what the telegram said, so its unknown names wait on the clerk's list
@@ -145,8 +144,10 @@ def open_order(telegram: Telegram, *, source: str, text: str, plan: RoutingPlan,
             RoutingOrder.Source.RESOLVED: f"补充分送：{units}", RoutingOrder.Source.REROUTE: f"重新分送：{units}",
             RoutingOrder.Source.TRANSFER: f"转办：{units}", RoutingOrder.Source.CIRCULATE: f"阅件传阅：{units}",
         }[source]
-        RoutingEvent.objects.create(telegram=telegram, order=order, actor=actor, subject=Subject.ORDER,
-                                    to_state=OrderState.PENDING, note=note[:300])
+        opened = RoutingEvent(telegram=telegram, order=order, actor=actor, subject=Subject.ORDER,
+                              to_state=OrderState.PENDING, note=note[:300])
+        if not inline:
+            opened.save()
         if telegram.state == TelegramState.REGISTERED:
             telegram_actions.follow([(telegram, TelegramState.INSTRUCTED)])
         # The entry quotes the receipt number, which a registration allocates only after writing its order: the
@@ -156,7 +157,10 @@ def open_order(telegram: Telegram, *, source: str, text: str, plan: RoutingPlan,
             "routes": [{"unit": r["unit"], "role": r["role"]} for r in plan.routes],
             "deadline": plan.deadline.isoformat() if plan.deadline else None,
         }, ""))
-        dispatch(order)
+        if inline:
+            _route_inline(order, opened, entries)
+        else:
+            dispatch(order)
     if plan.unknown:
         UnknownUnit.objects.bulk_create([
             UnknownUnit(telegram=telegram, name=name[:100], suggestions=plan.suggestions.get(name, []),
@@ -201,31 +205,20 @@ def route(order_id: int, *, batch: int | None = None, swept: bool = False) -> in
         return created
 
 
-def route_now(order: RoutingOrder, *, audit_batch: list) -> int:
-    """Route `order` in the caller's transaction, which wrote it: a 特提 registration (ROUTE_URGENT_INLINE), so
-    its deliveries commit with the telegram instead of waiting for a worker behind ordinary routing. The same
-    statements, events and audit entry (actor: the system) as the worker's `route`, in a savepoint: if they fail,
-    the order stays pending and `dispatch` sends it to the worker after commit as usual (the fallback; the
-    sweeper behind it). Routed here, the order is done when the registration commits, so no message is sent,
-    and one the sweeper or a retry sends anyway finds it done (the order's state): nothing is delivered twice.
+def _route_inline(order: RoutingOrder, opened: RoutingEvent, audit_batch: list) -> int:
+    """Route the order this transaction just wrote, in this transaction: a 特提 registration (ROUTE_URGENT_INLINE),
+    so its deliveries commit with the telegram instead of waiting for a worker behind ordinary routing. The same
+    statements, events and audit entry (actor: the system) as the worker's `route`; the order's own 'pending'
+    event goes into the same INSERT as its deliveries' (`opened`). Routed here, the order is done when the
+    registration commits, so no message is sent, and one the sweeper or a retry sends anyway finds it done (the
+    order's state): nothing is delivered twice. A failure refuses the whole registration (nothing written; the
+    clerk sees the error and saves again) — its rows are all new, so nothing but a broken database fails here.
 
     Called from the registration's `attach`, before its receipt number: the rows written here are all its own
     (the new telegram, its order, their deliveries), so they take no lock anyone else waits for and stay out of
     the numbering queue; the audit entry goes into the registration's batch (`audit_batch`, one chain-head lock)
     and quotes the receipt number once it is allocated."""
-    assert transaction.get_connection().in_atomic_block
-    if order.state != OrderState.PENDING:
-        return 0
-    before = (order.state, order.completed_at, order.attempts)
-    entries: list = []
-    try:
-        with transaction.atomic():  # a savepoint: on failure the registration still commits, the order pending
-            created, reached = _route_orders([order], new=order.telegram, audit_batch=entries)
-    except DatabaseError:
-        order.state, order.completed_at, order.attempts = before  # so `dispatch` sends it after commit
-        log.warning("routing order %s not routed inline; the worker routes it", order.pk, exc_info=True)
-        return 0
-    audit_batch += entries
+    created, reached = _route_orders([order], new=order.telegram, audit_batch=audit_batch, opened=[opened])
     transaction.on_commit(lambda: _remember_routed([order.pk]))
     announce(Delivered(tuple((t, tuple(units)) for t, units in reached.items() if units)))
     return created
@@ -246,11 +239,12 @@ def _remember_routed(ids: list[int]) -> None:
         _routed_here.popitem(last=False)
 
 
-def _route_orders(orders: list[RoutingOrder], *, new: Telegram | None = None,
-                  audit_batch: list | None = None) -> tuple[int, dict[int, list[int]]]:
-    """`new`: the telegram the caller's transaction just wrote (route_now) — its row is already the caller's and
-    it has no deliveries yet, so neither is read again. `audit_batch`: the entries go there (the system's, for
-    the caller's record_many) instead of being recorded here."""
+def _route_orders(orders: list[RoutingOrder], *, new: Telegram | None = None, audit_batch: list | None = None,
+                  opened: Sequence[RoutingEvent] = ()) -> tuple[int, dict[int, list[int]]]:
+    """`new`: the telegram the caller's transaction just wrote (_route_inline) — its row is already the caller's
+    and it has no deliveries yet, so neither is read again. `audit_batch`: the entries go there (the system's,
+    for the caller's record_many) instead of being recorded here. `opened`: events not yet written (the new
+    order's 'pending'), written first in the same INSERT as the routing's."""
     now = timezone.now()
     if new is not None:
         telegrams, existing = {new.pk: new}, {}
@@ -292,7 +286,7 @@ def _route_orders(orders: list[RoutingOrder], *, new: Telegram | None = None,
     Delivery.objects.bulk_create(created)  # primary keys come back (PostgreSQL, SQLite ≥ 3.35)
     if upgraded:
         Delivery.objects.bulk_update(upgraded, ["role"])
-    events = []
+    events = list(opened)
     for order, mine in per_order:
         events += [RoutingEvent(telegram_id=order.telegram_id, delivery=d, order=order, subject=Subject.DELIVERY,
                                 from_state=DeliveryState.PENDING, to_state=DeliveryState.DELIVERED,

@@ -375,7 +375,7 @@ ROUTING_SWEEP_INTERVAL = env.float("ROUTING_SWEEP_INTERVAL", default=5.0)
 ROUTING_SWEEP_GRACE = env.float("ROUTING_SWEEP_GRACE", default=10.0)
 # A routing task also takes up to this many other pending orders and routes them in one transaction.
 ROUTING_BATCH = env.int("ROUTING_BATCH", default=50)
-# A 特提 registration routes its 批办 in its own transaction (routing.actions.route_now): delivered when the
+# A 特提 registration routes its 批办 in its own transaction (routing.actions.open_order, inline): delivered when the
 # registration commits, never queued behind ordinary routing; off: the worker routes it from the urgent queue.
 ROUTE_URGENT_INLINE = env.bool("ROUTE_URGENT_INLINE", default=True)
 # An order still pending this many seconds after it was written raises an alarm (healthz, routing history, admins).

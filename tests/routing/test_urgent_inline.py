@@ -1,7 +1,7 @@
 """特提 ahead of the queue (ROUTE_URGENT_INLINE, on by default): a 特提 registration routes its 批办 in its own
 transaction — delivered when the registration commits, with no worker or broker involved — while ordinary
 telegrams still go through the worker; a worker that also gets the order delivers nothing twice; a failure of
-the inline routing leaves the order to the worker (the fallback)."""
+the inline routing refuses the registration whole."""
 from __future__ import annotations
 
 import pytest
@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from audit.models import AuditEntry
 from routing import actions, dispatch
 from routing.models import Delivery, DeliveryState, OrderState, RoutingEvent, RoutingOrder
+from telegrams.models import Telegram
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -88,24 +89,47 @@ def test_the_worker_or_the_sweeper_getting_the_order_too_delivers_nothing_twice(
     assert RoutingOrder.objects.get(pk=order.pk).attempts == 1
 
 
-def test_when_inline_routing_fails_the_registration_commits_and_the_worker_routes_it(clerk, after_commit, sent,
-                                                                                       monkeypatch):
+def test_when_inline_routing_fails_the_registration_is_refused_whole(clerk, after_commit, sent, monkeypatch):
+    """Every row the inline routing writes is new, so only a broken database fails there: then nothing of the
+    registration is written (no telegram, no number, no order, no audit entry) and nothing is sent; the clerk
+    sees the error, and saving again registers it."""
     real = actions._route_orders
 
     def broken(orders, **kwargs):
-        real(orders, **kwargs)  # writes, then fails: the savepoint takes it all back
+        real(orders, **kwargs)  # writes, then fails: the registration's transaction takes it all back
         raise DatabaseError("deadlock detected")
 
     monkeypatch.setattr(actions, "_route_orders", broken)
+    entries = AuditEntry.objects.count()
+    with pytest.raises(DatabaseError), after_commit():
+        factories.register(clerk)
+    assert not Telegram.objects.exists() and not RoutingOrder.objects.exists() and not Delivery.objects.exists()
+    assert not RoutingEvent.objects.exists() and AuditEntry.objects.count() == entries and sent == []
+    monkeypatch.setattr(actions, "_route_orders", real)
     with after_commit():
         t = factories.register(clerk)
-    order = RoutingOrder.objects.get(telegram=t)
-    assert order.state == OrderState.PENDING and not Delivery.objects.filter(telegram=t).exists()
-    assert not AuditEntry.objects.filter(action="routing.delivered").exists()
-    assert sent == [(order.pk, "urgent")]  # the fallback: the urgent queue, as before
-    monkeypatch.setattr(actions, "_route_orders", real)
-    assert actions.route(order.pk) == 1
-    assert Delivery.objects.filter(telegram=t).count() == 1
+    assert t.receipt_no and Delivery.objects.filter(telegram=t).count() == 1
+
+
+def test_a_teti_registration_is_ten_statements_from_begin_to_commit(clerk):
+    """The inline routing adds three statements to a registration — the order, its deliveries, and one INSERT of
+    every routing event (the order's 'pending' with the deliveries' and its 'done') — plus the order's UPDATE;
+    no savepoint, no separate event INSERT."""
+    factories.register(clerk)  # the directory snapshot and the year's counter exist
+    with CaptureQueriesContext(connection) as queries:
+        factories.another(clerk)
+    statements = [q["sql"] for q in queries.captured_queries]
+    # the registration's transaction (a savepoint inside the test's own): BEGIN … COMMIT in production
+    begin = next(i for i, sql in enumerate(statements) if sql.startswith(("BEGIN", "SAVEPOINT")))
+    end = max(i for i, sql in enumerate(statements) if sql.startswith(("COMMIT", "RELEASE")))
+    written = statements[begin + 1:end]
+    assert not any(sql.startswith(("SAVEPOINT", "RELEASE")) for sql in written), written
+    assert sum('INSERT INTO "routing_routingevent"' in sql for sql in written) == 1
+    # telegram, body index, order, deliveries, events, order done, number, audit append
+    assert len(written) == 8, written
+    events = list(RoutingEvent.objects.filter(telegram__sender_doc_no__isnull=False).order_by("-pk")[:3])[::-1]
+    assert [(e.subject, e.to_state) for e in events] == [("order", "pending"), ("delivery", "delivered"),
+                                                         ("order", "done")]
 
 
 def test_with_the_setting_off_a_teti_goes_to_the_urgent_queue(clerk, after_commit, sent, settings):
