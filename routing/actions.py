@@ -134,10 +134,12 @@ def open_order(telegram: Telegram, *, source: str, text: str, plan: RoutingPlan,
     if plan.files_only:
         entries.append(telegram_actions.file_away(telegram, actor=actor, source=source, text=kept_text))
     if plan.routes:
-        order = RoutingOrder.objects.create(
-            telegram=telegram, source=source, text=kept_text, routes=plan.routes,
-            deadline=plan.deadline, urgent=telegram.is_urgent, created_by=actor,
-        )
+        order = RoutingOrder(telegram=telegram, source=source, text=kept_text, routes=plan.routes,
+                             deadline=plan.deadline, urgent=telegram.is_urgent, created_by=actor)
+        if inline:  # routed before this transaction commits (_route_inline): written done, no UPDATE after
+            ORDER_LIFECYCLE.check(order.state, OrderState.DONE)
+            order.state, order.completed_at, order.attempts = OrderState.DONE, timezone.now(), 1
+        order.save(force_insert=True)
         units = "、".join(r["unit"] for r in plan.routes)
         note = note or {
             RoutingOrder.Source.INSTRUCTION: f"批办：{kept_text[:200]}", RoutingOrder.Source.ANNOTATION: f"领导批示分送：{units}",
@@ -242,9 +244,10 @@ def _remember_routed(ids: list[int]) -> None:
 def _route_orders(orders: list[RoutingOrder], *, new: Telegram | None = None, audit_batch: list | None = None,
                   opened: Sequence[RoutingEvent] = ()) -> tuple[int, dict[int, list[int]]]:
     """`new`: the telegram the caller's transaction just wrote (_route_inline) — its row is already the caller's
-    and it has no deliveries yet, so neither is read again. `audit_batch`: the entries go there (the system's,
-    for the caller's record_many) instead of being recorded here. `opened`: events not yet written (the new
-    order's 'pending'), written first in the same INSERT as the routing's."""
+    and it has no deliveries yet, so neither is read again, and its order was written done (open_order), so
+    it is not updated. `audit_batch`: the entries go there (the system's, for the caller's record_many) instead
+    of being recorded here. `opened`: events not yet written (the new order's 'pending'), written first in the
+    same INSERT as the routing's."""
     now = timezone.now()
     if new is not None:
         telegrams, existing = {new.pk: new}, {}
@@ -260,7 +263,8 @@ def _route_orders(orders: list[RoutingOrder], *, new: Telegram | None = None, au
     per_order: list[tuple[RoutingOrder, list[Delivery]]] = []
     reached: dict[int, list[int]] = {}  # telegram → units it newly reached
     for order in orders:
-        ORDER_LIFECYCLE.check(order.state, OrderState.DONE)
+        if new is None:
+            ORDER_LIFECYCLE.check(order.state, OrderState.DONE)
         telegram = telegrams[order.telegram_id]
         deadline = order.deadline or default_deadline(telegram)
         mine = []
@@ -293,12 +297,14 @@ def _route_orders(orders: list[RoutingOrder], *, new: Telegram | None = None, au
                                 note=f"送达{d.unit_name}（{d.get_role_display()}）") for d in mine]
         events.append(RoutingEvent(telegram_id=order.telegram_id, order=order, subject=Subject.ORDER,
                                    from_state=OrderState.PENDING, to_state=OrderState.DONE, note=f"分送{len(mine)}个单位"))
-        order.state, order.completed_at, order.attempts = OrderState.DONE, now, order.attempts + 1
+        if new is None:
+            order.state, order.completed_at, order.attempts = OrderState.DONE, now, order.attempts + 1
     RoutingEvent.objects.bulk_create(events)
-    # One plain UPDATE for the batch (bulk_update would build a CASE per column and row).
-    RoutingOrder.objects.filter(pk__in=[o.pk for o in orders]).update(
-        state=OrderState.DONE, completed_at=now, attempts=F("attempts") + 1,
-    )
+    if new is None:
+        # One plain UPDATE for the batch (bulk_update would build a CASE per column and row).
+        RoutingOrder.objects.filter(pk__in=[o.pk for o in orders]).update(
+            state=OrderState.DONE, completed_at=now, attempts=F("attempts") + 1,
+        )
     moved = _follow(telegrams.values(), list(existing.values()), reopened={t for t, units in reached.items() if units})
 
     def data(order: RoutingOrder, mine: list[Delivery]):
