@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import NamedTuple
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.db.models.functions import Now
 from django.utils import timezone
@@ -177,12 +177,16 @@ def register(data: TelegramInput, *, actor: AbstractBaseUser, state: str = Teleg
                     raise _duplicate(data)
                 telegram.receipt_no, telegram.receipt_seq = numbering.claim(*paper_no), paper_no[1]
             telegram.save(force_insert=True)
-            search.index_body(telegram, data.body, new=True)  # the body's blind index, never its text
+            # The body's blind index (never its text): its row goes with the number's statement.
+            index_row = search.new_index_insert(telegram, data.body)
+            if paper_no and index_row:
+                with connection.cursor() as cursor:
+                    cursor.execute(*index_row)
             scans = [_store_scan(telegram, s, actor, written) for s in data.scans]
             attached = attach(telegram) if attach else []
             # Registrations queue from here to COMMIT, one at a time (gapless numbers, one audit chain): only
-            # the number and the audit entries are written in the queue.
-            head = numbering.number(telegram).audit_head if not paper_no else None
+            # the number (with the index row) and the audit entries are written in the queue.
+            head = numbering.number(telegram, also=index_row).audit_head if not paper_no else None
             record_many(actor, [("telegram.register", telegram, {
                 "receipt_no": telegram.receipt_no, "sender_unit": telegram.sender_unit_name,
                 "precedence": telegram.precedence, "title": telegram.title, "sender_doc_no": telegram.sender_doc_no,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from vault import blind, crypto
@@ -104,6 +104,19 @@ def body_search(value: str, *, limit: int = 50, qs: QuerySet | None = None) -> l
             break
         offset += limit
     return found[:limit]
+
+
+def new_index_insert(telegram: Telegram, text: str) -> tuple[str, list] | None:
+    """The INSERT of a new telegram's blind-index row as (sql, params), for the registration to run with its
+    number (telegrams.numbering.number(also=…): one round trip fewer); None for an empty body."""
+    if not text:
+        return None
+    kid, tags = blind.tags(text)
+    meta, quote = BodyIndex._meta, connection.ops.quote_name
+    field = meta.get_field("tags")
+    columns = ", ".join(quote(meta.get_field(name).column) for name in ("telegram", "key_id", "tags"))
+    return (f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES (%s, %s, {field.get_placeholder(tags, None, connection)})",
+            [telegram.pk, kid, field.get_db_prep_value(tags, connection)])
 
 
 def index_body(telegram: Telegram, text: str, *, new: bool = False) -> None:

@@ -12,7 +12,7 @@ from core.errors import ActionError
 from intake import actions as intake
 from telegrams import actions
 from telegrams.inputs import TelegramInput
-from telegrams.models import ReceiptCounter, Telegram
+from telegrams.models import BodyIndex, ReceiptCounter, Telegram
 
 SH = ZoneInfo("Asia/Shanghai")
 
@@ -32,6 +32,8 @@ def test_numbers_count_from_one_each_year(clerk, settings):
     c = actions.register(data(3, 2021), actor=clerk)
     assert [a.receipt_no, b.receipt_no, c.receipt_no] == ["宁机明收[2020]1号", "宁机明收[2020]2号", "宁机明收[2021]1号"]
     assert dict(ReceiptCounter.objects.values_list("year", "last")) == {2020: 2, 2021: 1}
+    # the body's index row is written by the number's statement: once, also for a year's first (no counter yet)
+    assert sorted(BodyIndex.objects.values_list("telegram_id", flat=True)) == [a.pk, b.pk, c.pk]
 
 
 @pytest.mark.django_db
@@ -64,6 +66,7 @@ def test_a_paper_number_is_kept_and_the_counter_moves_past_it(clerk):
     kept = actions.register(data(1, receipt_no="宁机明收[2020]744号"), actor=clerk)
     assert kept.receipt_no == "宁机明收[2020]744号"
     assert actions.register(data(2), actor=clerk).receipt_no == "宁机明收[2020]745号"
+    assert BodyIndex.objects.filter(telegram=kept).count() == 1  # no number statement: its index row on its own
     with pytest.raises(ActionError, match="已被占用"):
         actions.register(data(3, receipt_no="宁机明收［2020］744号"), actor=clerk)
 

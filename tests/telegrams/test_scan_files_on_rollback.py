@@ -41,7 +41,7 @@ def pages(n: int = 1) -> list[ScanUpload]:
 
 
 def test_a_registration_that_fails_after_its_scans_were_written_leaves_no_file(clerk, scan_root, monkeypatch):
-    def connection_lost(telegram):
+    def connection_lost(telegram, **kwargs):
         assert len(files_in(scan_root)) == 2  # both pages are on disk when the failure comes
         raise DatabaseError("模拟：编号时数据库连接中断")
 
