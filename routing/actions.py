@@ -207,7 +207,7 @@ def route(order_id: int, *, batch: int | None = None, swept: bool = False) -> in
         return created
 
 
-def _route_inline(order: RoutingOrder, opened: RoutingEvent, audit_batch: list) -> int:
+def _route_inline(order: RoutingOrder, opened: RoutingEvent, audit_batch: list) -> None:
     """Route the order this transaction just wrote, in this transaction: a 特提 registration (ROUTE_URGENT_INLINE),
     so its deliveries commit with the telegram instead of waiting for a worker behind ordinary routing. The same
     statements, events and audit entry (actor: the system) as the worker's `route`; the order's own 'pending'
@@ -220,10 +220,9 @@ def _route_inline(order: RoutingOrder, opened: RoutingEvent, audit_batch: list) 
     (the new telegram, its order, their deliveries), so they take no lock anyone else waits for and stay out of
     the numbering queue; the audit entry goes into the registration's batch (`audit_batch`, one chain-head lock)
     and quotes the receipt number once it is allocated."""
-    created, reached = _route_orders([order], new=order.telegram, audit_batch=audit_batch, opened=[opened])
+    _, reached = _route_orders([order], new=order.telegram, audit_batch=audit_batch, opened=[opened])
     transaction.on_commit(lambda: _remember_routed([order.pk]))
     announce(Delivered(tuple((t, tuple(units)) for t, units in reached.items() if units)))
-    return created
 
 
 # Orders routed by this process, remembered once committed: a batch takes up to ROUTING_BATCH orders, so most

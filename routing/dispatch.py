@@ -17,14 +17,12 @@ ROUTE_TASK = "routing.tasks.route_order"
 
 
 def dispatch(order: RoutingOrder, *, swept: bool = False) -> None:
-    """Send the order to a worker once the current transaction commits, unless it was routed by then. A failed
-    send is only logged: the sweeper re-sends every pending order (`swept`), so nothing is lost."""
+    """Send the order to a worker once the current transaction commits. A failed send is only logged: the
+    sweeper re-sends every pending order (`swept`), so nothing is lost."""
     order_id, urgent = order.pk, order.urgent
     kwargs = {"swept": True} if swept else {}
 
     def send() -> None:
-        if order.state != OrderState.PENDING:
-            return  # routed already: nothing to send
         try:
             # By name: the task module imports the actions that call this (routing.tasks.route_order).
             current_app.send_task(

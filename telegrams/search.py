@@ -119,20 +119,6 @@ def new_index_insert(telegram: Telegram, text: str) -> tuple[str, list] | None:
             [telegram.pk, kid, field.get_db_prep_value(tags, connection)])
 
 
-def index_body(telegram: Telegram, text: str, *, new: bool = False) -> None:
-    """Write (or replace) the telegram's blind index; called in the transaction that writes the body (a new
-    telegram: one INSERT, nothing to replace)."""
-    if not text:
-        if not new:
-            BodyIndex.objects.filter(telegram=telegram).delete()
-        return
-    kid, tags = blind.tags(text)
-    if new:
-        BodyIndex.objects.create(telegram=telegram, key_id=kid, tags=tags)
-    else:
-        BodyIndex.objects.update_or_create(telegram=telegram, defaults={"key_id": kid, "tags": tags})
-
-
 def rebuild(*, batch_size: int = 500, everything: bool = False) -> tuple[int, int]:
     """Re-tag every telegram whose index is missing or under an earlier index key (all of them: `everything`);
     each batch its own transaction, so a stopped run resumes. Returns (re-tagged, already current)."""
