@@ -13,6 +13,8 @@ from typing import Any, TypeVar
 
 from django.db import connection
 
+from core.errors import ActionError
+
 from .models import Unit, UnitsVersion
 
 T = TypeVar("T")
@@ -58,11 +60,39 @@ class Snapshot:
 _current: Snapshot | None = None
 
 
+# The version as an SQL expression: a registration reads it in the statement that numbers it (telegrams.numbering),
+# so checking the snapshot it planned with costs no statement of its own.
+TOKEN_SQL = f"(SELECT token FROM {UnitsVersion._meta.db_table} WHERE id = 1)"
+
+
+class Stale(ActionError):
+    """The directory changed after the snapshot a write was planned with was taken: the caller's transaction
+    rolls back and plans again with the units as they are now."""
+
+
 def _token() -> str | None:
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT token FROM {UnitsVersion._meta.db_table} WHERE id = 1")
+        cursor.execute(f"SELECT {TOKEN_SQL}")
         row = cursor.fetchone()
     return row[0] if row else None
+
+
+def token_now() -> str | None:
+    """The directory's version as this transaction sees it (compare with `Snapshot.token`)."""
+    return _token()
+
+
+def cached() -> Snapshot | None:
+    """The snapshot this process read last, without asking whether it is still current: for a write that checks
+    its token inside its own transaction (`check`) and plans again if it changed."""
+    return _current
+
+
+def check(units: Snapshot, token: str | None) -> None:
+    """Raise Stale when `token` (read inside the transaction) is not the version `units` was read at. A snapshot
+    without a token (no version row) was read fresh by this very call and is never stale."""
+    if units.token is not None and token != units.token:
+        raise Stale("单位名录刚刚更新，请重新保存。", code="directory_changed")
 
 
 def current() -> Snapshot:

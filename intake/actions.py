@@ -50,7 +50,25 @@ def register(data: TelegramInput, *, actor: AbstractBaseUser, held: Sequence[Int
 
     The telegram returned carries `unknown_names`: the 批办's names the directory lacks, now on the clerk's
     待处理单位 list (the page that says so needs no query for them)."""
-    units = snapshot.current()  # read once: the 批办 and the sender unit are resolved against the same directory
+    # The 批办 and the sender are resolved against one snapshot of the directory: the one in memory, checked by the
+    # statement that numbers the telegram (no query of its own); if the directory changed meanwhile, the
+    # transaction rolls back and the registration is planned again with the units as they are now.
+    units = snapshot.cached()
+    for attempt in range(3):
+        units = units or snapshot.current()
+        try:
+            return _register(data, actor=actor, held=held, units=units)
+        except snapshot.Stale:
+            if attempt == 2:  # changed under three tries in a row: the clerk is asked to save again
+                raise
+            units = None
+            for scan in held:  # taken over in memory by the attempt rolled back
+                scan.refresh_from_db()
+    raise AssertionError("unreachable")
+
+
+def _register(data: TelegramInput, *, actor: AbstractBaseUser, held: Sequence[IntakeScan],
+              units: snapshot.Snapshot) -> Telegram:
     routes = plan(data, units)
     state = TelegramState.REGISTERED
     if routes is not None and routes.routes:

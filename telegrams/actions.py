@@ -146,7 +146,9 @@ def register(data: TelegramInput, *, actor: AbstractBaseUser, state: str = Teleg
     """Register a received telegram in one transaction: the row (encrypted body), its scans, whatever `attach`
     writes for it (intake passes the routing order of its 批办, so this app needs none of routing's), then the
     receipt number, then the audit entries — one lock of the chain head for the registration and what was
-    attached. `state` is the initial state the caller determined (已批办 when the 批办 routes).
+    attached. `state` is the initial state the caller determined (已批办 when the 批办 routes). `units`, the
+    directory snapshot the caller resolved names with, is checked inside the transaction: directory.snapshot.Stale
+    (nothing written) when the directory changed since it was read.
 
     Raises AlreadyRegistered when the same submission registered a telegram before (the caller shows that one),
     Duplicate for the same sender's number registered before, InvalidInput/NotAllowed for bad input."""
@@ -186,7 +188,10 @@ def register(data: TelegramInput, *, actor: AbstractBaseUser, state: str = Teleg
             attached = attach(telegram) if attach else []
             # Registrations queue from here to COMMIT, one at a time (gapless numbers, one audit chain): only
             # the number (with the index row) and the audit entries are written in the queue.
-            head = numbering.number(telegram, also=index_row).audit_head if not paper_no else None
+            numbered = numbering.number(telegram, also=index_row, units_token=units is not None) if not paper_no else None
+            if units is not None:  # planned with a snapshot from memory: was it still the directory? (Stale if not)
+                snapshot.check(units, numbered.units_token if numbered else snapshot.token_now())
+            head = numbered.audit_head if numbered else None
             record_many(actor, [("telegram.register", telegram, {
                 "receipt_no": telegram.receipt_no, "sender_unit": telegram.sender_unit_name,
                 "precedence": telegram.precedence, "title": telegram.title, "sender_doc_no": telegram.sender_doc_no,

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from audit.models import ChainHead
 from core.errors import Duplicate, InvalidInput
+from directory import snapshot
 
 from .models import ReceiptCounter, Telegram
 
@@ -40,9 +41,10 @@ class Numbered(NamedTuple):
     seq: int
     receipt_no: str
     audit_head: tuple[int, str] | None  # the audit chain head, locked by the same statement (PostgreSQL)
+    units_token: str | None = None  # the directory's version as the statement saw it (`units_token=True`)
 
 
-def number(telegram, *, also: tuple[str, list] | None = None) -> Numbered:
+def number(telegram, *, also: tuple[str, list] | None = None, units_token: bool = False) -> Numbered:
     """Give a telegram already inserted (without a number, in the caller's transaction) the next number of its
     year. Taking the number locks the year's counter row until the transaction ends, so concurrent clerks queue
     here and nobody skips or repeats a number; a rollback gives the number back. Registrations therefore run
@@ -53,7 +55,11 @@ def number(telegram, *, also: tuple[str, list] | None = None) -> Numbered:
     order every transaction takes them in. Elsewhere `audit_head` is None and the append locks it itself.
 
     `also`: (sql, params) of one more INSERT of this telegram's own rows (its blind-index row), run by the same
-    statement on PostgreSQL — one round trip fewer; elsewhere, run before the number."""
+    statement on PostgreSQL — one round trip fewer; elsewhere, run before the number.
+
+    `units_token`: also read the unit directory's version (directory.snapshot.TOKEN_SQL), for a registration
+    planned with the snapshot it had in memory to check it was still current (by the same statement on
+    PostgreSQL; elsewhere by one more query)."""
     assert transaction.get_connection().in_atomic_block, "number() must run inside the registration transaction"
     year = telegram.receipt_year
     counter = ReceiptCounter._meta.db_table
@@ -66,12 +72,13 @@ def number(telegram, *, also: tuple[str, list] | None = None) -> Numbered:
         if connection.vendor == "postgresql":
             # A data-modifying WITH runs once, whether the query reads it or not.
             extra_sql, extra_params = (f"x AS ({also[0]}), ", list(also[1])) if also else ("", [])
+            token_sql = snapshot.TOKEN_SQL if units_token else "NULL"
             with connection.cursor() as cursor:
                 cursor.execute(
                     f"WITH {extra_sql}c AS (UPDATE {counter} SET last = last + 1 WHERE year = %s RETURNING last), "
                     f"t AS (UPDATE {Telegram._meta.db_table} t SET receipt_seq = c.last, receipt_no = %s || c.last || '号' "
                     "FROM c WHERE t.id = %s RETURNING c.last AS last) "
-                    "SELECT t.last, h.seq, h.hash FROM t LEFT JOIN LATERAL "  # LATERAL on t: the counter is locked first
+                    f"SELECT t.last, h.seq, h.hash, {token_sql} FROM t LEFT JOIN LATERAL "  # LATERAL on t: counter first
                     f"(SELECT seq, hash FROM {ChainHead._meta.db_table} WHERE id = 1 AND t.last IS NOT NULL FOR UPDATE) h ON true",
                     [*extra_params, year, year_prefix(year), telegram.pk],
                 )
@@ -80,6 +87,7 @@ def number(telegram, *, also: tuple[str, list] | None = None) -> Numbered:
             seq = row and row[0]
             if row and row[1] is not None:
                 head = (row[1], row[2])
+            token = row[3] if row else None
         else:
             with connection.cursor() as cursor:
                 cursor.execute(f"UPDATE {counter} SET last = last + 1 WHERE year = %s RETURNING last", [year])
@@ -87,9 +95,10 @@ def number(telegram, *, also: tuple[str, list] | None = None) -> Numbered:
             seq = row and row[0]
             if seq:
                 Telegram.objects.filter(pk=telegram.pk).update(receipt_seq=seq, receipt_no=format_receipt_no(year, seq))
+            token = snapshot.token_now() if units_token and seq else None
         if seq:
             telegram.receipt_seq, telegram.receipt_no = seq, format_receipt_no(year, seq)
-            return Numbered(seq, telegram.receipt_no, head)
+            return Numbered(seq, telegram.receipt_no, head, token)
         if attempt == 0:  # first of the year; the unique primary key settles a race between two first clerks
             ReceiptCounter.objects.get_or_create(year=year)
     raise RuntimeError(f"telegram {telegram.pk} could not be numbered")  # the row vanished: a caller's bug
