@@ -77,6 +77,17 @@ def test_editing_a_field_and_rehashing_the_rest_of_the_chain_is_caught_by_the_ma
     assert (result.first_bad_seq, result.reason) == (3, "bad entry mac")
 
 
+def test_entries_written_under_a_rotated_key_verify_while_it_is_a_fallback(chain, settings):
+    """DJANGO_SECRET_KEY rotates: the old key moves to DJANGO_SECRET_KEY_FALLBACKS and the entries it keyed still
+    verify; dropped from the fallbacks, they read as written by someone without the key."""
+    old = settings.SECRET_KEY
+    settings.SECRET_KEY, settings.SECRET_KEY_FALLBACKS = "a-new-secret-key-" + "x" * 40, [old]
+    append(2)  # keyed by the new secret
+    assert verify_chain().message == "OK 12 entries"
+    settings.SECRET_KEY_FALLBACKS = []
+    assert (verify_chain().first_bad_seq, verify_chain().reason) == (1, "bad entry mac")
+
+
 def test_rehashing_with_the_applications_key_is_caught_by_the_checkpoint(chain):
     """Even an insider holding the application's secret key leaves a chain the signed checkpoint at seq 5
     no longer matches."""
