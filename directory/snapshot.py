@@ -69,6 +69,9 @@ class Stale(ActionError):
     """The directory changed after the snapshot a write was planned with was taken: the caller's transaction
     rolls back and plans again with the units as they are now."""
 
+    code = "directory_changed"
+    status = 409
+
 
 def _token() -> str | None:
     with connection.cursor() as cursor:
@@ -92,7 +95,7 @@ def check(units: Snapshot, token: str | None) -> None:
     """Raise Stale when `token` (read inside the transaction) is not the version `units` was read at. A snapshot
     without a token (no version row) was read fresh by this very call and is never stale."""
     if units.token is not None and token != units.token:
-        raise Stale("单位名录刚刚更新，请重新保存。", code="directory_changed")
+        raise Stale("单位名录刚刚更新，请重新保存。")
 
 
 def current() -> Snapshot:

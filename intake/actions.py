@@ -53,7 +53,7 @@ def register(data: TelegramInput, *, actor: AbstractBaseUser, held: Sequence[Int
     # The 批办 and the sender are resolved against one snapshot of the directory: the one in memory, checked by the
     # statement that numbers the telegram (no query of its own); if the directory changed meanwhile, the
     # transaction rolls back and the registration is planned again with the units as they are now.
-    units = snapshot.cached()
+    units, held = snapshot.cached(), list(held)
     for attempt in range(3):
         units = units or snapshot.current()
         try:

@@ -58,7 +58,7 @@ def test_a_held_scan_taken_over_by_a_rolled_back_try_is_registered_by_the_next(c
 def test_a_directory_changing_under_every_try_refuses_the_registration_and_writes_nothing(clerk):
     scan = actions.hold(ScanUpload("a.png", "image/png", PNG), actor=clerk)
     entries = AuditEntry.objects.count()
-    stale = snapshot.Stale("单位名录刚刚更新，请重新保存。", code="directory_changed")
+    stale = snapshot.Stale("单位名录刚刚更新，请重新保存。")
     with mock.patch.object(snapshot, "check", side_effect=stale), pytest.raises(snapshot.Stale, match="请重新保存") as refused:
         actions.register(telegram_input(), actor=clerk, held=[scan])
     assert refused.value.code == "directory_changed"
