@@ -73,16 +73,12 @@ class Stale(ActionError):
     status = 409
 
 
-def _token() -> str | None:
+def token_now() -> str | None:
+    """The directory's version as this transaction sees it (compare with `Snapshot.token`)."""
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {TOKEN_SQL}")
         row = cursor.fetchone()
     return row[0] if row else None
-
-
-def token_now() -> str | None:
-    """The directory's version as this transaction sees it (compare with `Snapshot.token`)."""
-    return _token()
 
 
 def cached() -> Snapshot | None:
@@ -101,7 +97,7 @@ def check(units: Snapshot, token: str | None) -> None:
 def current() -> Snapshot:
     """The units as this transaction sees them now (one one-row query when nothing changed)."""
     global _current
-    token = _token()
+    token = token_now()
     snapshot = _current
     if token is not None and snapshot is not None and snapshot.token == token:
         return snapshot

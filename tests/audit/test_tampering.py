@@ -85,7 +85,8 @@ def test_entries_written_under_a_rotated_key_verify_while_it_is_a_fallback(chain
     append(2)  # keyed by the new secret
     assert verify_chain().message == "OK 12 entries"
     settings.SECRET_KEY_FALLBACKS = []
-    assert (verify_chain().first_bad_seq, verify_chain().reason) == (1, "bad entry mac")
+    result = verify_chain()
+    assert (result.first_bad_seq, result.reason) == (1, "bad entry mac")
 
 
 def test_rehashing_with_the_applications_key_is_caught_by_the_checkpoint(chain):
